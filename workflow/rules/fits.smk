@@ -1,0 +1,1 @@
+# Rules: fits. (filled in by its issue)

@@ -1,0 +1,1 @@
+# Rules: memory. (filled in by its issue)

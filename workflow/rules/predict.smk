@@ -1,0 +1,1 @@
+# Rules: predict. (filled in by its issue)

@@ -1,0 +1,1 @@
+# Rules: quantization. (filled in by its issue)

@@ -1,0 +1,1 @@
+# Rules: question_formation. (filled in by its issue)

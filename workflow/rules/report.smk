@@ -1,0 +1,1 @@
+# Rules: report. (filled in by its issue)

@@ -1,0 +1,1 @@
+# Rules: train. (filled in by its issue)

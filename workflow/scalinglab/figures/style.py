@@ -1,0 +1,66 @@
+"""The one matplotlib style every figure uses: readable fonts, colour-blind-safe colours.
+
+Figures call :func:`new_figure` and :func:`save`; power laws get log axes via :func:`loglog`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: rules run on clusters without a display
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+RC = {
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "lines.linewidth": 1.8,
+    "image.cmap": "viridis",  # perceptually uniform and colour-blind-safe
+}
+plt.rcParams.update(RC)
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, width: float = 4.6, height: float = 3.6, **kwargs):
+    """A figure of `nrows` x `ncols` panels, each about `width` x `height` inches."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
+                             layout="constrained", **kwargs)
+    return fig, axes
+
+
+def sequential_colors(n: int, cmap: str = "viridis"):
+    """`n` colours along a colour-blind-safe sequential map (for model-size colouring)."""
+    cm = plt.get_cmap(cmap)
+    return [cm(0.05 + 0.85 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def loglog(ax):
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    return ax
+
+
+def save(fig, png_path: str | os.PathLike) -> None:
+    """Write `png_path` and a vector PDF beside it, atomically (temp name, then rename)."""
+    png = Path(png_path)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    for path in (png, png.with_suffix(".pdf")):
+        tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+        fig.savefig(tmp)
+        os.replace(tmp, path)
+    plt.close(fig)

@@ -37,3 +37,15 @@ KAPLAN_2020 = {
 KAPLAN_2020_TABLE2 = {"alpha_N": 0.076, "alpha_D": 0.103, "N_c": 6.4e13, "D_c": 1.8e13}
 
 PF_DAY_FLOPS = 1e15 * 24 * 3600  # one petaflop/s-day in FLOPs
+
+# Kaplan et al. 2020, Table 3: learning curves L(N, S_min), Eq. 1.6 (S in optimiser steps).
+KAPLAN_2020_LEARNING_CURVES = {"alpha_N": 0.077, "alpha_S": 0.76, "N_c": 6.5e13, "S_c": 2.1e3}
+# Kaplan et al. 2020, Eq. 1.7 and Sec. 6.1: compute-efficient N_opt = k (C_min / PF-day)^x.
+KAPLAN_2020_FRONTIER = {"exponent": 0.73, "k_params_per_pf_day": 1.3e9}
+
+# Hoffmann et al. 2022, Table 2: N_opt ∝ C^a and D_opt ∝ C^b from each approach.
+HOFFMANN_2022_EXPONENTS = {
+    "Approach 1": {"a": 0.50, "b": 0.50},
+    "Approach 2": {"a": 0.49, "b": 0.51},
+    "Approach 3": {"a": 0.46, "b": 0.54},
+}

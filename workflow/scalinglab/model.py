@@ -155,7 +155,7 @@ class GPT(nn.Module):
         logits = self.lm_head(self.hidden_states(idx, final_layer_norm=True))
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1))
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1))
         return logits, loss
 
     def configure_optimizer(self, lr, weight_decay, betas, fused=False):

@@ -1,0 +1,98 @@
+"""Batches from the uint16 token memmaps, in a seeded epoch-based order without replacement.
+
+A token file of n tokens holds W = (n - 1) // block_size non-overlapping windows of block_size + 1
+tokens (inputs and shifted targets). Training walks a global sample position g = 0, 1, 2, ...;
+window ``perm_e[g mod W]`` with ``e = g // W`` and ``perm_e`` a permutation seeded by (seed, e).
+So every window is seen exactly once per epoch, "epochs over 0.1% of the data" is well defined, and
+the data order is a pure function of (seed, position): resuming needs only the position.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+class TokenFileError(ValueError):
+    pass
+
+
+def open_tokens(json_path: str | Path) -> tuple[np.memmap, dict]:
+    """The token memmap and sidecar of a token file (README 'File formats'), size-checked."""
+    # The data stage's own reader is preferred where it exists (it also checks sha256 when asked).
+    try:
+        from scalinglab.data import open_token_file  # type: ignore[attr-defined]
+    except ImportError:
+        open_token_file = None
+    if open_token_file is not None:
+        return open_token_file(json_path)
+    json_path = Path(json_path)
+    if not json_path.is_file():
+        raise TokenFileError(f"token sidecar {json_path} not found: run the data stage first")
+    meta = json.loads(json_path.read_text())
+    bin_path = Path(meta["bin"])
+    if not bin_path.is_absolute() and not bin_path.exists():
+        bin_path = json_path.parent / bin_path.name
+    if not bin_path.is_file():
+        raise TokenFileError(f"token file {bin_path} named by {json_path} not found")
+    if bin_path.stat().st_size != 2 * int(meta["tokens"]):
+        raise TokenFileError(f"{bin_path} holds {bin_path.stat().st_size} bytes but {json_path} says "
+                             f"{meta['tokens']} uint16 tokens: rebuild it with the data stage")
+    return np.memmap(bin_path, dtype=np.uint16, mode="r"), meta
+
+
+class TokenWindows:
+    """Non-overlapping (block_size + 1)-token windows of a memmap, batched to a device."""
+
+    def __init__(self, tokens: np.ndarray, block_size: int, name: str, device: str = "cpu"):
+        self.n_windows = (len(tokens) - 1) // block_size
+        if self.n_windows < 1:
+            raise ValueError(f"block_size={block_size} needs at least {block_size + 1} tokens but "
+                             f"{name} holds {len(tokens)}: lower train.block_size or use more data")
+        self.tokens, self.block_size, self.device = tokens, block_size, device
+        self._offsets = np.arange(block_size + 1)
+        self._pin = device.startswith("cuda")
+
+    def batch(self, window_ids: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        starts = np.asarray(window_ids, dtype=np.int64) * self.block_size
+        rows = torch.from_numpy(self.tokens[starts[:, None] + self._offsets].astype(np.int64))
+        if self._pin:  # page-locked host memory lets the copy overlap compute
+            rows = rows.pin_memory()
+        rows = rows.to(self.device, non_blocking=True)
+        return rows[:, :-1], rows[:, 1:].contiguous()
+
+
+class EpochSampler:
+    """Window ids at global sample positions: epoch-wise permutations seeded by (seed, epoch)."""
+
+    def __init__(self, n_windows: int, seed: int):
+        self.n, self.seed = n_windows, seed
+        self._epoch, self._perm = -1, None
+
+    def _permutation(self, epoch: int) -> np.ndarray:
+        if epoch != self._epoch:
+            self._perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+            self._epoch = epoch
+        return self._perm
+
+    def window_ids(self, start: int, count: int) -> np.ndarray:
+        positions = np.arange(start, start + count, dtype=np.int64)
+        epochs = positions // self.n
+        out = np.empty(count, dtype=np.int64)
+        for epoch in np.unique(epochs):
+            here = epochs == epoch
+            out[here] = self._permutation(int(epoch))[positions[here] % self.n]
+        return out
+
+    def epochs(self, position: int) -> float:
+        return position / self.n
+
+
+def fixed_windows(n_windows: int, count: int, seed: int | None) -> np.ndarray:
+    """A fixed evaluation sample: `count` distinct windows, spread evenly (seed None) or seeded."""
+    count = min(count, n_windows)
+    if seed is None:
+        return np.unique(np.linspace(0, n_windows - 1, count).round().astype(np.int64))
+    return np.sort(np.random.default_rng([seed, 2**31 - 1]).choice(n_windows, count, replace=False))

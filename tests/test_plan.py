@@ -17,7 +17,8 @@ from scalinglab.plan.fitted import load_fitted_law
 from scalinglab.plan.inference import inference_aware_plan
 from scalinglab.plan.laws import (CHINCHILLA_TABLE3, GOPHER_FLOPS, from_chinchilla,
                                   from_kaplan_joint, hoffmann_approach1, hoffmann_approach2,
-                                  kaplan_joint_loss, published_laws)
+                                  published_laws)
+from scalinglab.fits.kaplan import KAPLAN_2020_JOINT
 from scalinglab.plan.planner import loss_change, plan_budget, tokens_for_params
 
 
@@ -73,17 +74,11 @@ def test_approach2_anchor_and_exponent():
 
 
 def test_kaplan_joint_optimum_matches_grid_search():
-    law = from_kaplan_joint(6.4e13, 1.8e13, 0.076, 0.103, name="k", source="Table 2")
+    law = from_kaplan_joint(KAPLAN_2020_JOINT, name="k")
     C = 1e21
     N_opt, _ = law.allocate(C)
     Ns = N_opt * np.logspace(-1, 1, 801)
     assert Ns[np.argmin(law.loss(Ns, C / (6 * Ns)))] == pytest.approx(N_opt, rel=0.01)
-
-
-def test_kaplan_eq_1_5_table2_values():
-    """Kaplan et al. 2020 Eq. 1.5 with Table 2: 4.46, 3.55, 2.82 nats at N = 85M."""
-    got = kaplan_joint_loss(85e6, np.array([9e6, 90e6, 9e9]), 6.4e13, 1.8e13, 0.076, 0.103)
-    assert np.round(got, 2).tolist() == [4.46, 3.55, 2.82]
 
 
 def test_inverse_questions_are_consistent():

@@ -16,6 +16,7 @@ import json
 import math
 from pathlib import Path
 
+from ..fits.kaplan import KaplanJointLaw
 from ..fits.published import ChinchillaLaw
 from .budget import PlanError
 from .laws import PlanningLaw, from_chinchilla, from_kaplan_joint
@@ -97,8 +98,7 @@ def load_fitted_law(path, name: str | None = None) -> PlanningLaw:
         return from_chinchilla(law, label, note="the pipeline's own Approach 3 fit")
     if set(KAPLAN_KEYS) <= keys:
         p = _numbers(raw, KAPLAN_KEYS, path)
-        return from_kaplan_joint(p["N_c"], p["D_c"], p["alpha_N"], p["alpha_D"], name=label,
-                                 source=f"pipeline fit, {path}",
+        return from_kaplan_joint(KaplanJointLaw(**p), name=label, source=f"pipeline fit, {path}",
                                  note="the pipeline's own Kaplan L(N, D) fit")
     held = ", ".join(sorted(k for k in keys if k != "law")) or "nothing"
     law = f" (law {raw['law']!r})" if "law" in raw else ""

@@ -28,8 +28,8 @@ import numpy as np
 
 from ..fits.chinchilla import (FLOPS_PER_PARAM_TOKEN, allocation_coefficient,
                                allocation_exponents, chinchilla_loss)
-from ..fits.published import (BESIROGLU_2024, HOFFMANN_2022, KAPLAN_2020_TABLE2, PF_DAY_FLOPS,
-                              ChinchillaLaw)
+from ..fits.kaplan import KAPLAN_2020_JOINT, KaplanJointLaw, kaplan_joint_loss
+from ..fits.published import BESIROGLU_2024, HOFFMANN_2022, PF_DAY_FLOPS, ChinchillaLaw
 
 # Hoffmann et al. 2022, Table 3 (Approach 1): (parameters, FLOPs, tokens). The 67B row is Gopher's
 # budget; its 1.5T tokens is rounded up in the paper (6 N D gives 1.43T at 67B and 5.76e23).
@@ -110,23 +110,18 @@ def from_chinchilla(law: ChinchillaLaw, name: str, note: str = "") -> PlanningLa
                        loss_fn=lambda N, D: chinchilla_loss(N, D, law), note=note)
 
 
-def kaplan_joint_loss(N, D, N_c: float, D_c: float, alpha_N: float, alpha_D: float):
-    """Kaplan et al. 2020, Eq. 1.5: L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D."""
-    return ((N_c / N) ** (alpha_N / alpha_D) + D_c / D) ** alpha_D
-
-
-def from_kaplan_joint(N_c: float, D_c: float, alpha_N: float, alpha_D: float, name: str,
-                      source: str, note: str = "") -> PlanningLaw:
+def from_kaplan_joint(law: KaplanJointLaw, name: str, source: str = "",
+                      note: str = "") -> PlanningLaw:
     """Allocation that minimises Kaplan's Eq. 1.5 along C = 6 N D.
 
     With p = alpha_N / alpha_D, d/dN [(N_c/N)^p + 6 D_c N / C] = 0 gives
     N_opt = (p N_c^p C / (6 D_c))^(1/(p+1)).
     """
-    p = alpha_N / alpha_D
+    p = law.alpha_N / law.alpha_D
     a = 1.0 / (p + 1.0)
-    coeff = (p * N_c ** p / (FLOPS_PER_PARAM_TOKEN * D_c)) ** a
-    return PlanningLaw(name=name, source=source, a=a, coefficient=coeff,
-                       loss_fn=lambda N, D: kaplan_joint_loss(N, D, N_c, D_c, alpha_N, alpha_D),
+    coeff = (p * law.N_c ** p / (FLOPS_PER_PARAM_TOKEN * law.D_c)) ** a
+    return PlanningLaw(name=name, source=source or law.source or name, a=a, coefficient=coeff,
+                       loss_fn=lambda N, D: kaplan_joint_loss(N, D, law),
                        params_convention="non-embedding parameters", note=note)
 
 
@@ -152,13 +147,11 @@ def hoffmann_approach2() -> PlanningLaw:
 
 def kaplan_published() -> PlanningLaw:
     """Kaplan's compute-efficient frontier (Fig. 14) for allocation, Eq. 1.5 / Table 2 for loss."""
-    c = KAPLAN_2020_TABLE2
     k = KAPLAN_FRONTIER_COEFF * PF_DAY_FLOPS ** -KAPLAN_FRONTIER_EXPONENT
     return PlanningLaw(
         name="Kaplan 2020", source="Kaplan et al. 2020, Fig. 14 frontier + Eq. 1.5 (Table 2)",
         a=KAPLAN_FRONTIER_EXPONENT, coefficient=k,
-        loss_fn=lambda N, D: kaplan_joint_loss(N, D, c["N_c"], c["D_c"], c["alpha_N"],
-                                               c["alpha_D"]),
+        loss_fn=lambda N, D: kaplan_joint_loss(N, D, KAPLAN_2020_JOINT),
         params_convention="non-embedding parameters",
         note="loss in nats on WebText2 (GPT-2 tokenizer), not MassiveText")
 

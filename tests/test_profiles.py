@@ -1,0 +1,134 @@
+"""Snakemake profiles: they parse, carry what a cluster run needs, and build the DAG.
+
+Resource expressions are evaluated with Snakemake's own evaluator (the one --default-resources
+and --set-resources use), so a typo or an expression that does not grow with `attempt` fails here
+rather than on a cluster.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.resources import Resource
+
+from conftest import REPO
+
+PROFILES = REPO / "profiles"
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((PROFILES / name / "profile.yaml").read_text())
+
+
+def evaluate(name: str, expression, attempt: int = 1):
+    """A profile resource value as Snakemake evaluates it for a job at `attempt`."""
+    if not isinstance(expression, str):
+        return expression
+    return Resource.cli_evaluator(name, expression, wildcards=None, input=[], attempt=attempt,
+                                  threads=1, async_run=None)
+
+
+@pytest.mark.parametrize("name", ["slurm", "slurm-ci", "workstation"])
+def test_profile_parses_as_a_mapping(name):
+    profile = load(name)
+    assert isinstance(profile, dict) and profile, name
+    # Snakemake >= 9.19 reads profile.yaml; a stray config.yaml beside it would be ignored.
+    assert not (PROFILES / name / "config.yaml").exists()
+
+
+def test_slurm_profile_has_what_a_cluster_run_needs():
+    profile = load("slurm")
+    assert profile["executor"] == "slurm"
+    assert int(profile["jobs"]) >= 1
+    assert int(profile["retries"]) >= 1, "killed training jobs must be retried (they resume)"
+    assert int(profile["latency-wait"]) >= 30
+    defaults = profile["default-resources"]
+    for key in ("slurm_account", "slurm_partition", "mem_mb", "runtime"):
+        assert key in defaults, key
+    train = profile["set-resources"]["train"]
+    for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "slurm_partition"):
+        assert key in train, key
+    assert evaluate("gpu", train["gpu"]) >= 1
+    assert evaluate("cpus_per_gpu", train["cpus_per_gpu"]) >= 1
+
+
+def test_slurm_profile_training_runtime_grows_with_attempt():
+    train = load("slurm")["set-resources"]["train"]
+    runtimes = [evaluate("runtime", train["runtime"], attempt) for attempt in (1, 2, 3)]
+    assert runtimes[0] > 0 and runtimes[1] > runtimes[0], runtimes
+    assert runtimes == sorted(runtimes), runtimes
+
+
+def test_slurm_profile_reads_account_and_partitions_from_the_environment(monkeypatch):
+    profile = load("slurm")
+    defaults, train = profile["default-resources"], profile["set-resources"]["train"]
+    for var in ("SCALINGLAB_SLURM_ACCOUNT", "SCALINGLAB_SLURM_PARTITION",
+                "SCALINGLAB_SLURM_GPU_PARTITION", "SCALINGLAB_GPU_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    # Unset: no account / the cluster's default partition (the plugin decides), GPU jobs on `gpu`.
+    assert evaluate("slurm_account", defaults["slurm_account"]) == ""
+    assert evaluate("slurm_partition", defaults["slurm_partition"]) == ""
+    assert evaluate("slurm_partition", train["slurm_partition"]) == "gpu"
+    assert evaluate("gpu_model", train["gpu_model"]) == ""
+    monkeypatch.setenv("SCALINGLAB_SLURM_ACCOUNT", "proj-123")
+    monkeypatch.setenv("SCALINGLAB_SLURM_PARTITION", "cpu_short")
+    monkeypatch.setenv("SCALINGLAB_SLURM_GPU_PARTITION", "gpu_a100")
+    monkeypatch.setenv("SCALINGLAB_GPU_MODEL", "a100")
+    assert evaluate("slurm_account", defaults["slurm_account"]) == "proj-123"
+    assert evaluate("slurm_partition", defaults["slurm_partition"]) == "cpu_short"
+    assert evaluate("slurm_partition", train["slurm_partition"]) == "gpu_a100"
+    assert evaluate("gpu_model", train["gpu_model"]) == "a100"
+
+
+def test_ci_profile_polls_with_squeue_and_uses_no_account():
+    profile = load("slurm-ci")
+    assert profile["executor"] == "slurm"
+    assert profile["slurm-status-command"] == "squeue"
+    assert profile["slurm-no-account"] is True
+    # .ci/slurm/up.sh sets MinJobAge=300; below 3 x the initial wait the plugin polls with sacct.
+    minjobage = int(next(line.split("=")[1] for line in (REPO / ".ci/slurm/up.sh").read_text().splitlines()
+                         if line.startswith("MinJobAge=")))
+    assert minjobage >= 3 * int(profile["slurm-init-seconds-before-status-checks"])
+    assert evaluate("gpu", profile["set-resources"]["train"]["gpu"]) == 0
+
+
+def test_workstation_profile_counts_gpus_as_a_resource():
+    profile = load("workstation")
+    assert profile["cores"] == "all"
+    assert int(profile["resources"]["gpu"]) >= 1
+    # A training run never asks for more GPUs than the machine has (it would wait forever).
+    assert 1 <= int(profile["set-resources"]["train"]["gpu"]) <= int(profile["resources"]["gpu"])
+
+
+def fake_slurm_bin(tmp_path: Path) -> tuple[Path, Path]:
+    """A bin dir whose sbatch/srun/sinfo/squeue/sacct only record that they were called."""
+    bindir, marker = tmp_path / "bin", tmp_path / "slurm_called"
+    bindir.mkdir()
+    for tool in ("sbatch", "srun", "sinfo", "squeue", "sacct", "scontrol", "sacctmgr", "sshare"):
+        script = bindir / tool
+        script.write_text(f"#!/bin/sh\necho {tool} \"$@\" >> {marker}\nexit 1\n")
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return bindir, marker
+
+
+@pytest.mark.parametrize("profile,extra", [
+    ("slurm", []),
+    ("slurm", ["--configfile", "workflow/config/demo.yaml"]),
+    ("workstation", ["--configfile", "workflow/config/demo.yaml"]),
+])
+def test_dry_run_builds_the_dag_without_submitting(tmp_path, profile, extra):
+    bindir, marker = fake_slurm_bin(tmp_path)
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--profile", f"profiles/{profile}", *extra],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "Nothing to be done" in out or "Job stats" in out, out[-4000:]
+    submitted = marker.read_text() if marker.exists() else ""
+    assert "sbatch" not in submitted and "srun" not in submitted, submitted

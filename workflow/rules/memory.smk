@@ -1,1 +1,151 @@
-# Rules: memory. (filled in by its issue)
+# Rules: associative memory (Niu et al. 2024). Hidden states of every checkpoint (own data_fraction
+# runs, optionally OpenAI's GPT-2) -> exact nearest-memory distances -> figure 2; energy landscapes
+# (figure 1), data-fraction curves (figure 3) and the N-D allocation comparison (figure 5).
+# The science lives in scalinglab.memory and scalinglab.figures.niu.
+MEMORY = f"{RESULTS}/memory"
+
+
+def memory_checkpoints():
+    """{checkpoint id: spec}: one per run of memory.experiment, plus `openai-<model>` when enabled."""
+    m = config["memory"]
+    if m["experiment"] not in config["experiments"]:
+        raise ValueError(f"memory.experiment={m['experiment']!r} is not under `experiments:` "
+                         f"(known: {', '.join(config['experiments']) or 'none'}); name one of them")
+    ids = {run: dict(kind="own", run_dir=run_dir(m["experiment"], run), model=None, fraction=spec["fraction"])
+           for run, spec in experiment_runs(m["experiment"]).items()}
+    if m["pretrained"]["enabled"]:
+        for model in m["pretrained"]["models"]:
+            ids[f"openai-{model}"] = dict(kind="pretrained", run_dir=None, model=model,
+                                          fraction=m["pretrained"]["memory_fraction"])
+    return ids
+
+
+def memory_spec(wildcards):
+    ids = memory_checkpoints()
+    if wildcards.checkpoint not in ids:
+        raise ValueError(f"memory checkpoint {wildcards.checkpoint!r} is unknown (known: {', '.join(ids)})")
+    return ids[wildcards.checkpoint]
+
+
+def memory_states_input(wildcards):
+    spec = memory_spec(wildcards)
+    inputs = dict(val=VAL_JSON, train=subset_json(spec["fraction"]))
+    if spec["kind"] == "own":
+        inputs.update(summary=f"{spec['run_dir']}/summary.json", weights=f"{spec['run_dir']}/model.safetensors")
+    return inputs
+
+
+MEMORY_RESOURCES = dict(
+    gpu=lambda wc: config["memory"]["gpus"],
+    mem_mb=lambda wc: config["memory"]["mem_mb"],
+    runtime=lambda wc: config["memory"]["runtime_min"],
+)
+
+
+rule memory_states:
+    """Last-layer hidden states at Q validation (queries) and M training (memories) positions."""
+    input:
+        unpack(memory_states_input),
+    output:
+        queries=f"{MEMORY}/{{checkpoint}}/queries.npy",
+        memories=f"{MEMORY}/{{checkpoint}}/memories.npy",
+        meta=f"{MEMORY}/{{checkpoint}}/states.json",
+    log:
+        f"{RESULTS}/logs/memory/{{checkpoint}}/states.log",
+    wildcard_constraints:
+        checkpoint="[^/]+",
+    benchmark:
+        f"{RESULTS}/benchmarks/memory/{{checkpoint}}/states.tsv"
+    params:
+        kind=lambda wc: memory_spec(wc)["kind"],
+        run_dir=lambda wc: memory_spec(wc)["run_dir"],
+        model=lambda wc: memory_spec(wc)["model"],
+    resources:
+        **MEMORY_RESOURCES,
+    script:
+        "../scripts/memory_states.py"
+
+
+rule memory_distances:
+    """Exact nearest-memory distance of every query (chunked matrix products), histogram, summary."""
+    input:
+        queries=rules.memory_states.output.queries,
+        memories=rules.memory_states.output.memories,
+        meta=rules.memory_states.output.meta,
+    output:
+        distances=f"{MEMORY}/{{checkpoint}}/distances.parquet",
+        histogram=f"{MEMORY}/{{checkpoint}}/histogram.csv",
+        summary=f"{MEMORY}/{{checkpoint}}/summary.json",
+    log:
+        f"{RESULTS}/logs/memory/{{checkpoint}}/distances.log",
+    wildcard_constraints:
+        checkpoint="[^/]+",
+    benchmark:
+        f"{RESULTS}/benchmarks/memory/{{checkpoint}}/distances.tsv"
+    resources:
+        **MEMORY_RESOURCES,
+    script:
+        "../scripts/memory_distances.py"
+
+
+rule niu_energy_landscapes:
+    """Figure 1: energy landscapes of three 2-D patterns (Niu et al. 2024, Fig. 1)."""
+    output:
+        figure=report(figure("niu_energy_landscapes"), caption="../report/niu_energy_landscapes.rst",
+                      category="Niu et al. 2024", labels={"figure": "1 energy landscapes"}),
+    log:
+        f"{RESULTS}/logs/figures/niu_energy_landscapes.log",
+    script:
+        "../scripts/memory_fig_energy.py"
+
+
+rule niu_memory_distances:
+    """Figure 2: nearest-memory distance histograms with the theoretical radius."""
+    input:
+        summaries=lambda wc: [f"{MEMORY}/{c}/summary.json" for c in memory_checkpoints()],
+        distances=lambda wc: [f"{MEMORY}/{c}/distances.parquet" for c in memory_checkpoints()],
+    output:
+        figure=report(figure("niu_memory_distances"), caption="../report/niu_memory_distances.rst",
+                      category="Niu et al. 2024", labels={"figure": "2 memory distances"}),
+        table=report(f"{MEMORY}/distance_summary.csv", caption="../report/niu_memory_distances_table.rst",
+                     category="Niu et al. 2024", labels={"table": "nearest distance against radius"}),
+    log:
+        f"{RESULTS}/logs/figures/niu_memory_distances.log",
+    script:
+        "../scripts/memory_fig_distances.py"
+
+
+rule niu_data_fraction:
+    """Figure 3: train/validation loss at 100%, 1%, 0.1% of the data (Niu et al. 2024, Fig. 3)."""
+    input:
+        metrics=run_metrics("data_fraction"),
+        summaries=run_summaries("data_fraction"),
+    output:
+        figure=report(figure("niu_data_fraction"), caption="../report/niu_data_fraction.rst",
+                      category="Niu et al. 2024", labels={"figure": "3 data-fraction curves"}),
+    log:
+        f"{RESULTS}/logs/figures/niu_data_fraction.log",
+    script:
+        "../scripts/memory_fig_data_fraction.py"
+
+
+rule niu_allocation:
+    """Figure 5: N = O(D²) beside Kaplan's and Chinchilla's allocations."""
+    output:
+        figure=report(figure("niu_allocation"), caption="../report/niu_allocation.rst",
+                      category="Niu et al. 2024", labels={"figure": "5 N against D allocations"}),
+        table=f"{MEMORY}/allocation_exponents.csv",
+    log:
+        f"{RESULTS}/logs/figures/niu_allocation.log",
+    script:
+        "../scripts/memory_fig_allocation.py"
+
+
+ALL_TARGETS.extend([
+    rules.niu_energy_landscapes.output.figure,
+    rules.niu_memory_distances.output.figure,
+    rules.niu_memory_distances.output.table,
+    rules.niu_data_fraction.output.figure,
+    rules.niu_allocation.output.figure,
+    rules.niu_allocation.output.table,
+])

@@ -1,0 +1,85 @@
+"""How parameters should grow with data: Niu et al.'s N = O(D²) beside Kaplan and Chinchilla.
+
+* Niu et al. 2024 (Section 5, the main result): to memorise D well-separated patterns the model
+  needs N = O(D²) parameters — a slope of 2 on log N against log D. The constant is not given,
+  so the line is drawn through a shared anchor point and only its slope is meaningful.
+* Kaplan et al. 2020, compute-efficient frontier (Section 6.1, Eq. 1.7 / Fig. 14):
+  N ∝ C^0.73 and D = B·S ∝ C^(0.24 + 0.03) = C^0.27, so along the frontier
+  N ∝ D^(0.73 / 0.27) ≈ D^2.7. Kaplan's overfitting condition (Eq. 1.6, from the L(N, D) fit of
+  Table 2) gives the other Kaplan reading, D ∝ N^(α_N/α_D), i.e. N ∝ D^(α_D/α_N) ≈ D^1.36.
+* Hoffmann et al. 2022 (Chinchilla, Approach 3, Eq. 4): minimising E + A/N^α + B/D^β at
+  C = 6ND gives N_opt = G (C/6)^a, D_opt = G⁻¹ (C/6)^b with a = β/(α+β), b = α/(α+β),
+  G = (αA / (βB))^(1/(α+β)); hence N ∝ D^(β/α), close to the "≈ 20 tokens per parameter" rule.
+
+The Kaplan and Chinchilla constants come from :mod:`scalinglab.fits.published`; the frontier
+exponents 0.73/0.24/0.03 are not there yet and live below (move them when published.py grows).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from scalinglab.fits.published import BESIROGLU_2024, HOFFMANN_2022, KAPLAN_2020_TABLE2, ChinchillaLaw
+
+# Kaplan et al. 2020, Eq. 1.7 (Section 6.1): N ∝ C^0.73, B ∝ C^0.24, S ∝ C^0.03 along the frontier.
+KAPLAN_2020_FRONTIER_EXPONENTS = {"N": 0.73, "B": 0.24, "S": 0.03}
+
+NIU_2024_EXPONENT = 2.0  # N = O(D^2) for well-separated patterns (Niu et al. 2024, Section 5)
+
+
+def kaplan_frontier_exponent() -> float:
+    """Exponent k in N ∝ D^k along Kaplan's compute-efficient frontier (≈ 2.7)."""
+    e = KAPLAN_2020_FRONTIER_EXPONENTS
+    return e["N"] / (e["B"] + e["S"])
+
+
+def kaplan_overfitting_exponent() -> float:
+    """Exponent k in N ∝ D^k from Kaplan's D ∝ N^(α_N/α_D) (Eq. 1.6, Table 2 constants)."""
+    return KAPLAN_2020_TABLE2["alpha_D"] / KAPLAN_2020_TABLE2["alpha_N"]
+
+
+def chinchilla_compute_optimal(compute, law: ChinchillaLaw = HOFFMANN_2022):
+    """(N_opt, D_opt) at training compute C (FLOPs), Hoffmann et al. 2022 Eq. 4 with C = 6ND."""
+    C = np.asarray(compute, dtype=np.float64)
+    if np.any(C <= 0):
+        raise ValueError("compute must be positive FLOPs")
+    a = law.beta / (law.alpha + law.beta)
+    b = law.alpha / (law.alpha + law.beta)
+    G = (law.alpha * law.A / (law.beta * law.B)) ** (1.0 / (law.alpha + law.beta))
+    return G * (C / 6.0) ** a, (C / 6.0) ** b / G
+
+
+def chinchilla_exponent(law: ChinchillaLaw = HOFFMANN_2022) -> float:
+    """Exponent k in N ∝ D^k along Chinchilla's compute-optimal frontier: β/α."""
+    return law.beta / law.alpha
+
+
+def power_line(D, exponent: float, anchor_N: float, anchor_D: float) -> np.ndarray:
+    """N = anchor_N · (D / anchor_D)^exponent: a line of the given slope through the anchor."""
+    return anchor_N * (np.asarray(D, dtype=np.float64) / anchor_D) ** exponent
+
+
+def allocation_curves(D, anchor_compute: float,
+                      laws: tuple[ChinchillaLaw, ...] = (BESIROGLU_2024, HOFFMANN_2022)) -> dict:
+    """N(D) for each allocation rule: {"curves": {label: (exponent, N array)}, "anchor": (N0, D0),
+    "tokens_per_parameter": {law source: D_opt/N_opt at anchor_compute}}.
+
+    Every line passes through the compute-optimal point of ``laws[0]`` at `anchor_compute`
+    (only the slopes carry information: N = O(D²) has no published constant). The Chinchilla
+    lines are exact (N_opt and D_opt are both power laws of C) and each keeps its own anchor.
+    """
+    N0, D0 = (float(v) for v in chinchilla_compute_optimal(anchor_compute, laws[0]))
+    D = np.asarray(D, dtype=np.float64)
+    curves = {
+        "Niu et al. 2024: N = O(D²)": (NIU_2024_EXPONENT, power_line(D, NIU_2024_EXPONENT, N0, D0)),
+        "Kaplan et al. 2020: compute-efficient frontier":
+            (kaplan_frontier_exponent(), power_line(D, kaplan_frontier_exponent(), N0, D0)),
+        "Kaplan et al. 2020: overfitting bound (Eq. 1.6)":
+            (kaplan_overfitting_exponent(), power_line(D, kaplan_overfitting_exponent(), N0, D0)),
+    }
+    ratios = {}
+    for law in laws:
+        N1, D1 = (float(v) for v in chinchilla_compute_optimal(anchor_compute, law))
+        curves[f"Chinchilla ({law.source})"] = (chinchilla_exponent(law),
+                                                power_line(D, chinchilla_exponent(law), N1, D1))
+        ratios[law.source] = D1 / N1
+    return {"curves": curves, "anchor": (N0, D0), "tokens_per_parameter": ratios}

@@ -1,0 +1,132 @@
+"""Exact nearest-neighbour distances of queries to memories (Niu et al. 2024, Section 6.1).
+
+The paper's histogram (Section 6.1, "Empirical evaluation of the radius") shows, for each
+query hidden state q, the Euclidean distance to its nearest stored pattern,
+min_i ‖q − ρ_i‖ — the quantity the distance energy E(x) = −log Σ_i exp(−‖x − ρ_i‖²) (the paper's
+layer energy, Section 4) is dominated by. No public code exists; our choices:
+
+* Exact search, no approximate index: squared distances by matrix products,
+  ‖q‖² + ‖m‖² − 2 q·m, clamped at 0 (round-off can make them slightly negative), with a running
+  minimum over memory chunks. Peak memory is query_chunk × chunk_size floats, never Q × M.
+* The products run in float32 (on the GPU when there is one); the distance reported for each
+  query's winner is then recomputed directly as ‖q − m*‖, so the expansion's cancellation error
+  (large when ‖q‖ ≫ ‖q − m‖) does not reach the histogram.
+* Memories may be a numpy memmap: chunks are moved to the device one at a time.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"memory.device={device!r} but no CUDA device is visible; use 'auto' or 'cpu'")
+    return torch.device(device)
+
+
+def _as_matrix(x, name: str) -> np.ndarray | torch.Tensor:
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (count, width); got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty: extract at least one hidden state")
+    return x
+
+
+def nearest_neighbours(queries, memories, chunk_size: int = 65536, query_chunk: int = 4096,
+                       device: str | torch.device = "auto", progress=None):
+    """Exact nearest memory of every query: (distances float64 (Q,), indices int64 (Q,)).
+
+    `queries` (Q, n) and `memories` (M, n) are numpy arrays (memmaps welcome) or tensors.
+    `chunk_size` bounds the memory rows per product, `query_chunk` the query rows; `progress`
+    is an optional callable(done_memories) for logging.
+    """
+    queries = _as_matrix(queries, "queries")
+    memories = _as_matrix(memories, "memories")
+    if queries.shape[1] != memories.shape[1]:
+        raise ValueError(f"width mismatch: queries have n={queries.shape[1]} but memories n="
+                         f"{memories.shape[1]}; extract both from the same checkpoint")
+    for name, value in (("chunk_size", chunk_size), ("query_chunk", query_chunk)):
+        if int(value) < 1:
+            raise ValueError(f"memory.{name}={value} must be a positive integer")
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    q = torch.as_tensor(np.asarray(queries, dtype=np.float32) if not torch.is_tensor(queries) else queries)
+    q = q.to(dev, torch.float32)
+    Q, M = q.shape[0], memories.shape[0]
+    q_sq = (q * q).sum(1)
+    best_sq = torch.full((Q,), math.inf, device=dev)
+    best_idx = torch.zeros(Q, dtype=torch.long, device=dev)
+    for m0 in range(0, M, chunk_size):
+        m = memories[m0:m0 + chunk_size]
+        m = (m if torch.is_tensor(m) else torch.from_numpy(np.ascontiguousarray(m, dtype=np.float32)))
+        m = m.to(dev, torch.float32)
+        m_sq = (m * m).sum(1)
+        for q0 in range(0, Q, query_chunk):
+            qs = q[q0:q0 + query_chunk]
+            # ‖q‖² + ‖m‖² − 2 q·m, fused as addmm; clamp: round-off can dip below zero
+            d_sq = torch.addmm(m_sq.unsqueeze(0), qs, m.T, beta=1.0, alpha=-2.0)
+            d_sq.add_(q_sq[q0:q0 + query_chunk, None]).clamp_(min=0.0)
+            val, idx = d_sq.min(dim=1)
+            better = val < best_sq[q0:q0 + query_chunk]
+            best_sq[q0:q0 + query_chunk] = torch.where(better, val, best_sq[q0:q0 + query_chunk])
+            best_idx[q0:q0 + query_chunk] = torch.where(better, idx + m0, best_idx[q0:q0 + query_chunk])
+        if progress is not None:
+            progress(min(m0 + chunk_size, M))
+    # exact distance to the winner, free of the expansion's cancellation error
+    idx = best_idx.cpu().numpy()
+    if torch.is_tensor(memories):
+        rows = memories[best_idx.to(memories.device)].detach().cpu().double().numpy()
+    else:  # fancy indexing reads only the Q winning rows of a memmap
+        rows = np.asarray(memories[idx], dtype=np.float64)
+    qd = q.detach().cpu().double().numpy()
+    return np.linalg.norm(qd - rows, axis=1), idx
+
+
+def histogram_table(distances: np.ndarray, bins: int = 100) -> "pd.DataFrame":
+    """Counts and density of nearest distances in `bins` equal-width bins over [min, max]."""
+    import pandas as pd
+
+    if bins < 1:
+        raise ValueError(f"memory.histogram_bins={bins} must be >= 1")
+    counts, edges = np.histogram(distances, bins=bins)
+    width = np.diff(edges)
+    return pd.DataFrame({"bin_left": edges[:-1], "bin_right": edges[1:], "count": counts,
+                         "density": counts / (counts.sum() * width)})
+
+
+def summary_statistics(distances: np.ndarray, n: int) -> dict:
+    """Mean, spread and quantiles of nearest distances beside both radii for width `n`."""
+    from .radius import theoretical_radius, unit_ball_radius
+
+    d = np.asarray(distances, dtype=np.float64)
+    q = np.quantile(d, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+    r_theory, r_exact = theoretical_radius(n), unit_ball_radius(n)
+    return {
+        "n_embd": int(n), "queries": int(d.size),
+        "mean": float(d.mean()), "std": float(d.std()), "min": float(d.min()), "max": float(d.max()),
+        "quantiles": {f"q{int(p * 100):02d}": float(v)
+                      for p, v in zip([0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99], q)},
+        "radius_theoretical": r_theory, "radius_unit_ball": r_exact,
+        "fraction_below_radius": float((d < r_exact).mean()),
+    }
+
+
+def matmul_rate(device: str | torch.device = "auto", size: int = 2048, repeats: int = 5) -> float:
+    """Measured float32 matrix-product rate of the device in FLOP/s (2·size³ per product)."""
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    a = torch.randn(size, size, device=dev)
+    b = torch.randn(size, size, device=dev)
+    a @ b  # warm-up
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    return 2 * size ** 3 * repeats / (time.perf_counter() - t0)

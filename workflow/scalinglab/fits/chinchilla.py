@@ -189,7 +189,7 @@ def derived_quantities(law: ChinchillaLaw) -> dict[str, float]:
 def bootstrap_chinchilla_approach3(N, D, L, *, n_boot: int = 200, seed: int = 0,
                                    delta: float = 1e-3, level: float = 0.8,
                                    fit: ChinchillaFit | None = None,
-                                   extra_starts: int = 64) -> ChinchillaBootstrap:
+                                   extra_starts: int = 8) -> ChinchillaBootstrap:
     """Percentile intervals for Approach 3 by resampling points with replacement.
 
     Each replicate is a weighted fit (weight = how often a point was drawn). Why not the full
@@ -216,7 +216,7 @@ def bootstrap_chinchilla_approach3(N, D, L, *, n_boot: int = 200, seed: int = 0,
     counts = np.vstack(weights)
     # Row r of the batch belongs to replicate r // k and carries that replicate's point counts.
     _, _, res = _minimise_from(starts, log_N[None], log_D[None], log_L[None], delta,
-                               weights=np.repeat(counts, k, axis=0))
+                               weights=np.repeat(counts, k, axis=0), max_iter=1000)
     fun_vals = res.fun.reshape(n_boot, k)
     best = fun_vals.argmin(axis=1)
     thetas = res.x.reshape(n_boot, k, 5)[np.arange(n_boot), best]

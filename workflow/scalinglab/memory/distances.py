@@ -55,7 +55,7 @@ def nearest_neighbours(queries, memories, chunk_size: int = 65536, query_chunk: 
         if int(value) < 1:
             raise ValueError(f"memory.{name}={value} must be a positive integer")
     dev = device if isinstance(device, torch.device) else resolve_device(device)
-    q = torch.as_tensor(np.asarray(queries, dtype=np.float32) if not torch.is_tensor(queries) else queries)
+    q = queries if torch.is_tensor(queries) else torch.from_numpy(np.array(queries, dtype=np.float32))
     q = q.to(dev, torch.float32)
     Q, M = q.shape[0], memories.shape[0]
     q_sq = (q * q).sum(1)
@@ -63,7 +63,8 @@ def nearest_neighbours(queries, memories, chunk_size: int = 65536, query_chunk: 
     best_idx = torch.zeros(Q, dtype=torch.long, device=dev)
     for m0 in range(0, M, chunk_size):
         m = memories[m0:m0 + chunk_size]
-        m = (m if torch.is_tensor(m) else torch.from_numpy(np.ascontiguousarray(m, dtype=np.float32)))
+        # a writable float32 copy of one chunk (memmaps are read-only)
+        m = m if torch.is_tensor(m) else torch.from_numpy(np.array(m, dtype=np.float32))
         m = m.to(dev, torch.float32)
         m_sq = (m * m).sum(1)
         for q0 in range(0, Q, query_chunk):

@@ -1,0 +1,65 @@
+"""The network of Michaud et al. 2023's sparse-parity experiments: an MLP with one ReLU hidden layer.
+
+A sweep trains many such MLPs side by side. :class:`MLPStack` holds them as one set of tensors so
+that a step is a few large matmuls instead of many small ones; the summed loss has a block-diagonal
+gradient and Adam is elementwise, so each member trains exactly as it would alone.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def mlp_parameter_count(input_dim: int, width: int) -> int:
+    """Weights and biases of Linear(input_dim, width) -> ReLU -> Linear(width, 2): N in L ∝ N^-α_N."""
+    return input_dim * width + width + width * 2 + 2
+
+
+def one_hidden_layer_mlp(input_dim: int, width: int, seed: int) -> nn.Sequential:
+    """A seeded MLP with two output logits (parity 0 / 1); PyTorch's default initialisation."""
+    if isinstance(width, bool) or int(width) != width or width < 1:
+        raise ValueError(f"quantization: hidden width {width!r} must be an integer >= 1")
+    # A private RNG state so that the weights depend on (seed, width) only, not on call order.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        return nn.Sequential(nn.Linear(input_dim, int(width)), nn.ReLU(), nn.Linear(int(width), 2))
+
+
+class MLPStack(nn.Module):
+    """M one-hidden-layer MLPs (hidden widths `widths`) evaluated together.
+
+    forward(x): x is [B, d] (every member sees the same batch) or [M, B, d] (each its own batch,
+    equal widths only); returns logits [M, B, 2].
+    """
+
+    def __init__(self, input_dim: int, widths: list[int], seeds: list[int]):
+        super().__init__()
+        members = [one_hidden_layer_mlp(input_dim, w, s) for w, s in zip(widths, seeds, strict=True)]
+        self.widths = list(widths)
+        self.w1 = nn.Parameter(torch.cat([m[0].weight.T for m in members], 1).detach().clone())  # [d, Σw]
+        self.b1 = nn.Parameter(torch.cat([m[0].bias for m in members]).detach().clone())        # [Σw]
+        self.w2 = nn.Parameter(torch.cat([m[2].weight.T for m in members], 0).detach().clone())  # [Σw, 2]
+        self.b2 = nn.Parameter(torch.stack([m[2].bias for m in members]).detach().clone())      # [M, 2]
+        owner = torch.repeat_interleave(torch.arange(len(widths)), torch.tensor(self.widths))
+        self.register_buffer("owner", nn.functional.one_hot(owner, len(widths)).float())        # [Σw, M]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = len(self.widths)
+        if x.dim() == 2:
+            h = torch.relu(x @ self.w1 + self.b1)                                  # [B, Σw]
+            # Block-diagonal output layer: hidden unit j feeds only the logits of its owner.
+            block = (self.owner[:, :, None] * self.w2[:, None, :]).reshape(-1, 2 * m)
+            return (h @ block).reshape(-1, m, 2).transpose(0, 1) + self.b2[:, None, :]
+        if len(set(self.widths)) != 1:
+            raise ValueError("MLPStack: per-member inputs need equal widths")
+        w = self.widths[0]
+        w1 = self.w1.reshape(-1, m, w).transpose(0, 1)                            # [M, d, w]
+        h = torch.relu(torch.bmm(x, w1) + self.b1.reshape(m, 1, w))
+        return torch.bmm(h, self.w2.reshape(m, w, 2)) + self.b2[:, None, :]
+
+    def member_losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of each member, [M]; y is [B] or [M, B]."""
+        logits = self(x)
+        y = y.expand(logits.shape[:2]) if y.dim() == 1 else y
+        ce = nn.functional.cross_entropy(logits.reshape(-1, 2), y.reshape(-1), reduction="none")
+        return ce.reshape(logits.shape[:2]).mean(1)

@@ -4,32 +4,31 @@
   needs N = O(D²) parameters — a slope of 2 on log N against log D. The constant is not given,
   so the line is drawn through a shared anchor point and only its slope is meaningful.
 * Kaplan et al. 2020, compute-efficient frontier (Section 6.1, Eq. 1.7 / Fig. 14):
-  N ∝ C^0.73 and D = B·S ∝ C^(0.24 + 0.03) = C^0.27, so along the frontier
-  N ∝ D^(0.73 / 0.27) ≈ D^2.7. Kaplan's overfitting condition (Eq. 1.6, from the L(N, D) fit of
+  N ∝ C^x with x = 0.73; since C = 6ND, D ∝ C^(1−x) = C^0.27 (Kaplan's B ∝ C^0.24 times
+  S ∝ C^0.03), so along the frontier N ∝ D^(x/(1−x)) ≈ D^2.7. Kaplan's overfitting condition (Eq. 1.6, from the L(N, D) fit of
   Table 2) gives the other Kaplan reading, D ∝ N^(α_N/α_D), i.e. N ∝ D^(α_D/α_N) ≈ D^1.36.
 * Hoffmann et al. 2022 (Chinchilla, Approach 3, Eq. 4): minimising E + A/N^α + B/D^β at
   C = 6ND gives N_opt = G (C/6)^a, D_opt = G⁻¹ (C/6)^b with a = β/(α+β), b = α/(α+β),
   G = (αA / (βB))^(1/(α+β)); hence N ∝ D^(β/α), close to the "≈ 20 tokens per parameter" rule.
 
-The Kaplan and Chinchilla constants come from :mod:`scalinglab.fits.published`; the frontier
-exponents 0.73/0.24/0.03 are not there yet and live below (move them when published.py grows).
+All constants come from :mod:`scalinglab.fits.published`; Chinchilla's allocation is
+:func:`scalinglab.fits.chinchilla.compute_optimal_allocation`.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from scalinglab.fits.published import BESIROGLU_2024, HOFFMANN_2022, KAPLAN_2020_TABLE2, ChinchillaLaw
-
-# Kaplan et al. 2020, Eq. 1.7 (Section 6.1): N ∝ C^0.73, B ∝ C^0.24, S ∝ C^0.03 along the frontier.
-KAPLAN_2020_FRONTIER_EXPONENTS = {"N": 0.73, "B": 0.24, "S": 0.03}
+from scalinglab.fits.chinchilla import allocation_exponents, compute_optimal_allocation
+from scalinglab.fits.published import (BESIROGLU_2024, HOFFMANN_2022, KAPLAN_2020_FRONTIER, KAPLAN_2020_TABLE2,
+                                       ChinchillaLaw)
 
 NIU_2024_EXPONENT = 2.0  # N = O(D^2) for well-separated patterns (Niu et al. 2024, Section 5)
 
 
 def kaplan_frontier_exponent() -> float:
     """Exponent k in N ∝ D^k along Kaplan's compute-efficient frontier (≈ 2.7)."""
-    e = KAPLAN_2020_FRONTIER_EXPONENTS
-    return e["N"] / (e["B"] + e["S"])
+    x = KAPLAN_2020_FRONTIER["exponent"]  # N ∝ C^x; D = C / (6N) ∝ C^(1-x)
+    return x / (1.0 - x)
 
 
 def kaplan_overfitting_exponent() -> float:
@@ -39,18 +38,13 @@ def kaplan_overfitting_exponent() -> float:
 
 def chinchilla_compute_optimal(compute, law: ChinchillaLaw = HOFFMANN_2022):
     """(N_opt, D_opt) at training compute C (FLOPs), Hoffmann et al. 2022 Eq. 4 with C = 6ND."""
-    C = np.asarray(compute, dtype=np.float64)
-    if np.any(C <= 0):
-        raise ValueError("compute must be positive FLOPs")
-    a = law.beta / (law.alpha + law.beta)
-    b = law.alpha / (law.alpha + law.beta)
-    G = (law.alpha * law.A / (law.beta * law.B)) ** (1.0 / (law.alpha + law.beta))
-    return G * (C / 6.0) ** a, (C / 6.0) ** b / G
+    return compute_optimal_allocation(compute, law)
 
 
 def chinchilla_exponent(law: ChinchillaLaw = HOFFMANN_2022) -> float:
-    """Exponent k in N ∝ D^k along Chinchilla's compute-optimal frontier: β/α."""
-    return law.beta / law.alpha
+    """Exponent k in N ∝ D^k along Chinchilla's compute-optimal frontier: a/b = β/α."""
+    a, b = allocation_exponents(law)
+    return a / b
 
 
 def power_line(D, exponent: float, anchor_N: float, anchor_D: float) -> np.ndarray:

@@ -1,0 +1,27 @@
+"""The plan the report shows: the config's hardware budget under every law, as one JSON object.
+
+`make_plan` is what the rule (and anyone scripting the planner) calls; `scalinglab-plan budget`
+prints the same rows.
+"""
+from __future__ import annotations
+
+from .budget import training_flops
+from .fitted import load_fitted_law
+from .inference import inference_aware_plan
+from .laws import published_laws
+from .planner import plan_budget
+
+
+def make_plan(gpus: float, gpu_type: str, days: float, mfu: float, dtype: str = "bf16",
+              inference_tokens: float | None = None, fitted_tables=()) -> dict:
+    """Budget -> {hardware, flops, plans (one per law), inference_aware (laws with a loss)}."""
+    laws = published_laws() + [load_fitted_law(p) for p in fitted_tables]
+    hardware = training_flops(gpus, gpu_type, days, mfu, dtype)
+    rows = plan_budget(hardware["flops"], laws)
+    result = dict(hardware=hardware, flops=hardware["flops"], plans=rows,
+                  fitted_tables=[str(p) for p in fitted_tables])
+    if inference_tokens:
+        result["inference_tokens"] = float(inference_tokens)
+        result["inference_aware"] = [inference_aware_plan(law, row["loss"], inference_tokens)
+                                     for law, row in zip(laws, rows) if law.has_loss]
+    return result

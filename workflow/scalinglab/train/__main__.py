@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from .data import TokenFileError
+from .data import DataError
 from .trainer import TrainingError, train_run
 
 
@@ -20,7 +20,7 @@ def main(argv=None) -> int:
         with open(args.spec) as f:
             spec = json.load(f)
         train_run(spec)
-    except (TrainingError, TokenFileError, ValueError, FileNotFoundError, KeyError) as exc:
+    except (TrainingError, DataError, ValueError, FileNotFoundError, KeyError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else repr(exc)
         print(f"error: {msg}", file=sys.stderr, flush=True)
         return 1

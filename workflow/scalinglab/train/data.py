@@ -8,39 +8,11 @@ the data order is a pure function of (seed, position): resuming needs only the p
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import torch
 
-
-class TokenFileError(ValueError):
-    pass
-
-
-def open_tokens(json_path: str | Path) -> tuple[np.memmap, dict]:
-    """The token memmap and sidecar of a token file (README 'File formats'), size-checked."""
-    # The data stage's own reader is preferred where it exists (it also checks sha256 when asked).
-    try:
-        from scalinglab.data import open_token_file  # type: ignore[attr-defined]
-    except ImportError:
-        open_token_file = None
-    if open_token_file is not None:
-        return open_token_file(json_path)
-    json_path = Path(json_path)
-    if not json_path.is_file():
-        raise TokenFileError(f"token sidecar {json_path} not found: run the data stage first")
-    meta = json.loads(json_path.read_text())
-    bin_path = Path(meta["bin"])
-    if not bin_path.is_absolute() and not bin_path.exists():
-        bin_path = json_path.parent / bin_path.name
-    if not bin_path.is_file():
-        raise TokenFileError(f"token file {bin_path} named by {json_path} not found")
-    if bin_path.stat().st_size != 2 * int(meta["tokens"]):
-        raise TokenFileError(f"{bin_path} holds {bin_path.stat().st_size} bytes but {json_path} says "
-                             f"{meta['tokens']} uint16 tokens: rebuild it with the data stage")
-    return np.memmap(bin_path, dtype=np.uint16, mode="r"), meta
+# The token-file format and its checks belong to the data stage: open files only through it.
+from ..data.tokens import DataError, open_tokens  # noqa: F401  (re-exported for the trainer)
 
 
 class TokenWindows:

@@ -1,5 +1,5 @@
-# Rules: associative memory (Niu et al. 2024). Hidden states of every checkpoint (own data_fraction
-# runs, optionally OpenAI's GPT-2) -> exact nearest-memory distances -> figure 2; energy landscapes
+# Rules: associative memory (Niu et al. 2024). Per checkpoint (own data_fraction runs, optionally
+# OpenAI's GPT-2): hidden states -> exact nearest-memory distances; then figure 2; energy landscapes
 # (figure 1), data-fraction curves (figure 3) and the N-D allocation comparison (figure 5).
 # The science lives in scalinglab.memory and scalinglab.figures.niu.
 MEMORY = f"{RESULTS}/memory"
@@ -11,11 +11,12 @@ def memory_checkpoints():
     if m["experiment"] not in config["experiments"]:
         raise ValueError(f"memory.experiment={m['experiment']!r} is not under `experiments:` "
                          f"(known: {', '.join(config['experiments']) or 'none'}); name one of them")
-    ids = {run: dict(kind="own", run_dir=run_dir(m["experiment"], run), model=None, fraction=spec["fraction"])
+    ids = {run: dict(kind="own", run=run, run_dir=run_dir(m["experiment"], run), model=None,
+                     fraction=spec["fraction"])
            for run, spec in experiment_runs(m["experiment"]).items()}
     if m["pretrained"]["enabled"]:
         for model in m["pretrained"]["models"]:
-            ids[f"openai-{model}"] = dict(kind="pretrained", run_dir=None, model=model,
+            ids[f"openai-{model}"] = dict(kind="pretrained", run=None, run_dir=None, model=model,
                                           fraction=m["pretrained"]["memory_fraction"])
     return ids
 
@@ -42,46 +43,35 @@ MEMORY_RESOURCES = dict(
 )
 
 
-rule memory_states:
-    """Last-layer hidden states at Q validation (queries) and M training (memories) positions."""
+def memory_label(spec):
+    if spec["kind"] == "pretrained":
+        return f"OpenAI {spec['model']}"
+    run = experiment_runs(config["memory"]["experiment"])[spec["run"]]
+    return f"{run['model']} @ {run['fraction'] * 100:g}% of the data"
+
+
+rule memory_distances:
+    """Hidden states at Q validation (queries) and M training (memories) positions, then the exact
+    nearest-memory distance of every query (chunked matrix products), histogram and summary."""
     input:
         unpack(memory_states_input),
     output:
         queries=f"{MEMORY}/{{checkpoint}}/queries.npy",
         memories=f"{MEMORY}/{{checkpoint}}/memories.npy",
-        meta=f"{MEMORY}/{{checkpoint}}/states.json",
-    log:
-        f"{RESULTS}/logs/memory/{{checkpoint}}/states.log",
-    wildcard_constraints:
-        checkpoint="[^/]+",
-    benchmark:
-        f"{RESULTS}/benchmarks/memory/{{checkpoint}}/states.tsv"
-    params:
-        kind=lambda wc: memory_spec(wc)["kind"],
-        run_dir=lambda wc: memory_spec(wc)["run_dir"],
-        model=lambda wc: memory_spec(wc)["model"],
-    resources:
-        **MEMORY_RESOURCES,
-    script:
-        "../scripts/memory_states.py"
-
-
-rule memory_distances:
-    """Exact nearest-memory distance of every query (chunked matrix products), histogram, summary."""
-    input:
-        queries=rules.memory_states.output.queries,
-        memories=rules.memory_states.output.memories,
-        meta=rules.memory_states.output.meta,
-    output:
         distances=f"{MEMORY}/{{checkpoint}}/distances.parquet",
         histogram=f"{MEMORY}/{{checkpoint}}/histogram.csv",
         summary=f"{MEMORY}/{{checkpoint}}/summary.json",
     log:
-        f"{RESULTS}/logs/memory/{{checkpoint}}/distances.log",
+        f"{RESULTS}/logs/memory/{{checkpoint}}.log",
     wildcard_constraints:
         checkpoint="[^/]+",
     benchmark:
-        f"{RESULTS}/benchmarks/memory/{{checkpoint}}/distances.tsv"
+        f"{RESULTS}/benchmarks/memory/{{checkpoint}}.tsv"
+    params:
+        kind=lambda wc: memory_spec(wc)["kind"],
+        run_dir=lambda wc: memory_spec(wc)["run_dir"],
+        model=lambda wc: memory_spec(wc)["model"],
+        label=lambda wc: memory_label(memory_spec(wc)),
     resources:
         **MEMORY_RESOURCES,
     script:

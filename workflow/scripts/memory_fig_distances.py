@@ -14,12 +14,12 @@ for summary_path, distances_path in zip(snakemake.input.summaries, snakemake.inp
     with open(summary_path) as f:
         s = json.load(f)
     if not s["available"]:
-        checkpoints[s["checkpoint"]] = {"unavailable": s["reason"]}
+        checkpoints[s["label"]] = {"unavailable": s["reason"]}
         logging.info("%s unavailable: %s", s["checkpoint"], s["reason"])
         continue
-    checkpoints[s["checkpoint"]] = {"distances": pd.read_parquet(distances_path)["distance"].to_numpy(),
+    checkpoints[s["label"]] = {"distances": pd.read_parquet(distances_path)["distance"].to_numpy(),
                                     "n_embd": s["n_embd"]}
-    rows.append({k: s[k] for k in ("checkpoint", "n_embd", "queries", "mean", "std", "min", "max",
+    rows.append({k: s[k] for k in ("checkpoint", "label", "n_embd", "queries", "mean", "std", "min", "max",
                                    "radius_theoretical", "radius_unit_ball", "fraction_below_radius")}
                 | {"median": s["quantiles"]["q50"], "memories": s["memories"]["count"]})
 save(plot_memory_distances(checkpoints), snakemake.output.figure)

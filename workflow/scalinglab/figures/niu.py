@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from scalinglab.figures.style import PALETTE, loglog, new_figure
 from scalinglab.memory import energy as en
@@ -22,7 +23,7 @@ def plot_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, e
     patterns = np.asarray(patterns, dtype=float)
     layers = [patterns, np.asarray(second_layer_patterns, dtype=float)]
     panels = [
-        (f"(a) −lse(β={beta:g}, ξᵀx)", dict(energy=en.neg_lse_energy, patterns=patterns, beta=beta)),
+        (rf"(a) $-\mathrm{{lse}}(\beta={beta:g}, \xi^\top x)$", dict(energy=en.neg_lse_energy, patterns=patterns, beta=beta)),
         ("(b) Hopfield, regularised", dict(energy=en.hopfield_energy, patterns=patterns, beta=beta)),
         ("(c) distance energy", dict(energy=en.distance_energy, patterns=patterns)),
         ("(d) layered global energy", dict(energy=en.layered_global_energy, layers=layers)),
@@ -36,10 +37,10 @@ def plot_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, e
         ax.scatter(patterns[:, 0], patterns[:, 1], c=PALETTE[1], marker="*", s=90, edgecolors="k",
                    linewidths=0.5, label="patterns (layer 1)", zorder=3)
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("x₁")
+        ax.set_xlabel("$x_1$")
         ax.set_aspect("equal")
         ax.grid(False)
-    axes[0][0].set_ylabel("x₂")
+    axes[0][0].set_ylabel("$x_2$")
     ax = axes[0][3]
     ax.scatter(layers[1][:, 0], layers[1][:, 1], c=PALETTE[6], marker="P", s=70, edgecolors="k",
                linewidths=0.5, label="patterns (layer 2)", zorder=3)
@@ -95,6 +96,7 @@ def plot_data_fraction_curves(curves: dict):
             ax.plot(df["tokens"], df[column], color=color, label=f"{fraction * 100:g}% of the data")
     for ax, what in zip(axes[0], ("training", "validation")):
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on short ranges
         ax.set_xlabel("tokens seen")
         ax.set_title(f"{what} loss")
     axes[0][0].set_ylabel("cross-entropy (nats / token)")

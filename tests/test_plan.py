@@ -180,11 +180,21 @@ def test_cli_table(capsys):
     (["budget", "--gpus", "many"], "invalid float"),
     (["compare", "--from", "1e9", "--to", "0"], "--to model size"),
 ])
-def test_cli_bad_input_one_line(argv, fragment):
-    proc = subprocess.run([sys.executable, "-m", "scalinglab.plan.cli", *argv],
-                          capture_output=True, text=True)
-    assert proc.returncode != 0
-    assert proc.stdout == ""
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
+def test_cli_bad_input_one_line(argv, fragment, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     assert fragment in lines[0]
+
+
+def test_entry_point_exits_nonzero_with_one_line():
+    """The installed console script path: a real process, a real exit status."""
+    proc = subprocess.run([sys.executable, "-m", "scalinglab.plan.cli", "budget", "--gpus", "8",
+                           "--gpu-type", "TPU", "--days", "1"], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "known: H100" in proc.stderr

@@ -102,3 +102,25 @@ def test_public_points_extrapolation(shared_data):
     assert s.n_held_out == 23
     # Chinchilla's form fitted below 1e21 FLOPs predicts the larger runs to within ~3%.
     assert s.held_out_max_abs_rel_error < 0.04
+
+
+def test_report_plan_and_figures(tmp_path):
+    """The report's plan and both figures build from real planner / extrapolation output."""
+    from scalinglab.figures.predict import extrapolation_figure, plan_figure
+    from scalinglab.figures.style import save
+    from scalinglab.plan.laws import published_laws
+    from scalinglab.plan.report import make_plan
+
+    plan = make_plan(64, "H100", 14, 0.4, inference_tokens=1e12)
+    assert plan["flops"] == pytest.approx(64 * 989.4e12 * 0.4 * 14 * 86400)
+    assert [r["law"] for r in plan["inference_aware"]] == ["Kaplan 2020", "Hoffmann A3",
+                                                            "Besiroglu refit"]
+    laws = published_laws()
+    save(plan_figure(plan, laws[-1], laws), tmp_path / "plan.png")
+    N, D, L, _ = isoflop_grid()
+    pred, _ = check_extrapolation(N, D, L, holdout_mask(N, D), [chinchilla_form(n_starts=50)],
+                                  n_boot=5)
+    save(extrapolation_figure(pred, "synthetic"), tmp_path / "ex.png")
+    for name in ("plan", "ex"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+        assert (tmp_path / f"{name}.pdf").is_file()

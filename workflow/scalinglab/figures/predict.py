@@ -20,7 +20,6 @@ def extrapolation_figure(predictions: pd.DataFrame, title: str = ""):
     for ax, law in zip(axes[0], laws):
         g = predictions[predictions.law == law]
         fit, held = g[g.split == "fit"], g[g.split == "held out"]
-        ax.set_xscale("log")
         ax.axhline(0, color="0.4", lw=1, ls="--")
         if boundary is not None:
             ax.axvline(boundary, color="0.5", lw=1, ls=":")
@@ -35,6 +34,7 @@ def extrapolation_figure(predictions: pd.DataFrame, title: str = ""):
                 ax.errorbar(held.C, rel, yerr=[(rel - lo).clip(lower=0), (hi - rel).clip(lower=0)],
                             fmt="none", ecolor=PALETTE[1], lw=lw, alpha=alpha, label=label)
         err = held.rel_error.abs().mean()
+        ax.set_xscale("log")
         ax.scatter(held.C, rel, s=22, color=PALETTE[1], zorder=3,
                    label=f"held out ({len(held)}): mean |err| {100 * err:.1f}%")
         published = g.kind.iloc[0] == "published"
@@ -52,11 +52,11 @@ def plan_figure(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw]):
     law's compute-optimal frontier, the budget's IsoFLOP line and each law's plan on it, and the
     inference-aware model when the plan has one."""
     C0 = plan["flops"]
-    C = np.logspace(np.log10(C0) - 4, np.log10(C0) + 2, 240)
+    C = np.logspace(np.log10(C0) - 4, np.log10(C0) + 2, 160)
     plans = {r["law"]: r for r in plan["plans"]}
     N_lo = min(r["params"] for r in plan["plans"]) / 1e3
     N_hi = max(r["params"] for r in plan["plans"]) * 30
-    N = np.logspace(np.log10(N_lo), np.log10(N_hi), 240)
+    N = np.logspace(np.log10(N_lo), np.log10(N_hi), 160)
     CC, NN = np.meshgrid(C, N)
     L = contour_law.loss(NN, CC / (FLOPS_PER_PARAM_TOKEN * NN))
     fig, axes = new_figure(width=6.4, height=4.8)

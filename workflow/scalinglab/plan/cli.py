@@ -19,10 +19,10 @@ import sys
 
 from ..fits.checks import FitInputError
 from .budget import PlanError, known_gpu_types, training_flops
-from .inference import inference_aware_plan
 from .fitted import load_fitted_law
 from .laws import published_laws
 from .planner import loss_change, params_for_tokens, plan_budget, tokens_for_params
+from .report import inference_rows
 
 PROG = "scalinglab-plan"
 
@@ -145,12 +145,7 @@ def run(args) -> tuple[dict, str]:
                 else f"budget: {flops:.3g} FLOPs")
         text = head + "\n" + format_table(rows, PLAN_COLUMNS)
         if args.inference_tokens is not None:
-            inf_rows = []
-            for law, row in zip(laws, rows):
-                if not law.has_loss:
-                    continue
-                target = args.target_loss if args.target_loss is not None else row["loss"]
-                inf_rows.append(inference_aware_plan(law, target, args.inference_tokens))
+            inf_rows = inference_rows(laws, rows, args.inference_tokens, args.target_loss)
             result["inference_aware"] = inf_rows
             text += (f"\n\ninference-aware (Sardana et al. 2023), {args.inference_tokens:.3g} "
                      f"inference tokens, minimising 6ND + 2N D_inf at the target loss:\n"

@@ -22,6 +22,13 @@ def make_plan(gpus: float, gpu_type: str, days: float, mfu: float, dtype: str = 
                   fitted_tables=[str(p) for p in fitted_tables])
     if inference_tokens:
         result["inference_tokens"] = float(inference_tokens)
-        result["inference_aware"] = [inference_aware_plan(law, row["loss"], inference_tokens)
-                                     for law, row in zip(laws, rows) if law.has_loss]
+        result["inference_aware"] = inference_rows(laws, rows, inference_tokens)
     return result
+
+
+def inference_rows(laws, plan_rows, inference_tokens: float, target_loss: float | None = None):
+    """Inference-aware sizing for every law with a loss, at `target_loss` or, by default, at the
+    loss that law predicts for its own compute-optimal plan (same quality, cheaper lifetime)."""
+    return [inference_aware_plan(law, row["loss"] if target_loss is None else target_loss,
+                                 inference_tokens)
+            for law, row in zip(laws, plan_rows) if law.has_loss]

@@ -1,12 +1,14 @@
 """Rule qf_figure: Niu et al. §6.3 figure (loss, bound, accuracy) and the accuracy table."""
 import json
 import os
+import sys
 
 import pandas as pd
 
 from scalinglab.figures.question_formation import plot_question_formation
 from scalinglab.memory.bound import cross_entropy_lower_bound
 
+sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: F821
 qf = snakemake.config["question_formation"]  # noqa: F821
 meta = json.load(open(snakemake.input.meta))  # noqa: F821
 summary = json.load(open(snakemake.input.summary))  # noqa: F821
@@ -27,3 +29,4 @@ final["entropy_rate_nats"] = meta["entropy_per_token_nats"]
 tmp = snakemake.output.table + ".tmp"  # noqa: F821
 final.to_csv(tmp, index=False)
 os.replace(tmp, snakemake.output.table)  # noqa: F821
+print(final.to_string())

@@ -168,11 +168,14 @@ def _rewrite(path: Path, columns: list[str], rows: list[dict]):
 
 def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[Pair]],
                              out_dir: str | os.PathLike, cfg: QFTrainConfig,
-                             log=print, fingerprint: str = "") -> dict:
+                             log=print, fingerprint: str = "",
+                             stop_at: int | None = None) -> dict | None:
     """Train, logging every step to out_dir/loss.csv and evaluations to out_dir/eval.csv.
 
     Resumes from out_dir/checkpoint.pt when present (rows after the checkpoint are dropped and
-    replayed). Returns the summary also written to out_dir/summary.json.
+    replayed). Returns the summary also written to out_dir/summary.json; with `stop_at` below
+    max_steps it checkpoints at that step and returns None (an interrupted run, for tests and
+    time-sliced jobs).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -232,7 +235,7 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
     writer = csv.DictWriter(fh, fieldnames=LOSS_COLUMNS)
     t0 = time.time()
     try:
-        for step in range(start, cfg.max_steps):
+        for step in range(start, min(cfg.max_steps, stop_at or cfg.max_steps)):
             if step % cfg.eval_every == 0:
                 run_eval(step)
                 t0 = time.time()  # keep evaluation out of tokens/s
@@ -266,6 +269,9 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
                 save_checkpoint(step + 1)
     finally:
         fh.close()
+    if stop_at is not None and stop_at < cfg.max_steps:
+        save_checkpoint(stop_at)
+        return None
     final_rows = run_eval(cfg.max_steps)
     save_checkpoint(cfg.max_steps)
     summary = dict(

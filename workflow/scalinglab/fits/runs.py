@@ -76,3 +76,39 @@ def irreducible_loss(val_json: str | os.PathLike) -> float | None:
         raise FitInputError(f"{val_json}: unreadable validation sidecar ({err})") from None
     value = meta.get("entropy_per_token_nats")
     return None if value is None else float(value)
+
+
+def chinchilla_points(summaries: pd.DataFrame, params: str = "params_non_embedding",
+                      loss: str = "final_val_loss") -> pd.DataFrame:
+    """(N, D, C, L) per run for Approaches 2-3: D = tokens trained, C = the run's budget."""
+    return pd.DataFrame(dict(run=summaries["run"], model=summaries["model"],
+                             N=summaries[params].astype(float), D=summaries["tokens"].astype(float),
+                             C=summaries["budget"].astype(float), L=summaries[loss].astype(float)))
+
+
+def kaplan_points(summaries: pd.DataFrame, subset_tokens: dict[float, int],
+                  params: str = "params_non_embedding") -> pd.DataFrame:
+    """Per run: N, D = min(subset size, tokens trained) (the data a run could learn from),
+    L_final and L_best (Kaplan's early-stopped loss)."""
+    missing = sorted({float(f) for f in summaries["fraction"]} - set(subset_tokens))
+    if missing:
+        raise FitInputError(f"no subset size for data fraction(s) {missing}")
+    size = summaries["fraction"].astype(float).map(subset_tokens).astype(float)
+    return pd.DataFrame(dict(run=summaries["run"], model=summaries["model"],
+                             fraction=summaries["fraction"].astype(float),
+                             N=summaries[params].astype(float),
+                             D=np.minimum(size, summaries["tokens"].astype(float)),
+                             L_final=summaries["final_val_loss"].astype(float),
+                             L_best=summaries["best_val_loss"].astype(float)))
+
+
+def subset_sizes(sidecars: list[str | os.PathLike]) -> dict[float, int]:
+    """{fraction: tokens} from the data stage's subset sidecars."""
+    out = {}
+    for p in sidecars:
+        try:
+            meta = json.loads(Path(p).read_text())
+            out[float(meta["fraction"])] = int(meta["tokens"])
+        except (OSError, json.JSONDecodeError, KeyError) as err:
+            raise FitInputError(f"{p}: unreadable subset sidecar ({err})") from None
+    return out

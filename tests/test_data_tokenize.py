@@ -125,3 +125,12 @@ def test_empty_local_corpus(tmp_path):
     with pytest.raises(DataError, match="corpus is empty"):
         prepare_data(cfg, tmp_path / "out", seed=1, encoding=tiny_encoding(), progress=False)
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").rglob("*")) == []
+
+
+def test_bad_glob_reported_before_the_tokenizer_is_fetched(tmp_path, monkeypatch):
+    import scalinglab.data.prepare as prepare
+
+    monkeypatch.setattr(prepare, "get_encoding", lambda name: pytest.fail("tokenizer fetched before paths were checked"))
+    cfg = dict(source="local", fractions=[1.0], val_fraction=0.1, local={"paths": [str(tmp_path / "none/*.txt")]})
+    with pytest.raises(DataError, match="matches no file"):
+        prepare_data(cfg, tmp_path / "out", seed=1, progress=False)

@@ -43,6 +43,8 @@ def open_source(cfg: dict, seed: int, encoding=None, threads: int | None = None)
         return _synthetic_batches(corpus), meta, corpus.documents, None
     if source not in SOURCES:
         raise DataError(f"data.source={source!r} is unknown: use one of {', '.join(SOURCES)}")
+    if source == "local":  # bad paths are reported before the tokenizer is fetched
+        sources.expand_globs(list(cfg.get("local", {}).get("paths") or []))
     encoding = encoding or get_encoding(cfg.get("tokenizer", "gpt2"))
     meta = dict(tokenizer=encoding.name, vocab_size=encoding.n_vocab, eot_token=encoding.eot_token)
     batch = cfg.get("batch_documents", 256)

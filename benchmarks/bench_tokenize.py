@@ -122,8 +122,15 @@ def main():
             n = sum(len(x) for x in enc.encode_ordinary_batch(sample, num_threads=1))
             return n / (time.perf_counter() - t)
 
+        def pipeline_rate(threads):  # the stage's own tokenize_texts on the sample, EOTs and conversion included
+            t = time.perf_counter()
+            n = sum(flat.size for flat, _ in tokenize.tokenize_texts(sample * 2, enc, args.batch_documents, threads))
+            return n / (time.perf_counter() - t)
+
         # measured before and after the parallel run: on a shared machine the load changes
         singles = [single_thread_rate()]
+        pipeline_1 = pipeline_rate(1)
+        pipeline_n = pipeline_rate(args.threads)
 
         cfg = dict(source="local", fractions=[1.0, 0.01, 0.001], val_fraction=0.0005,
                    batch_documents=args.batch_documents, local={"paths": [str(root / "*.jsonl")], "text_column": "text"})
@@ -153,6 +160,8 @@ def main():
     print(f"tokenization throughput: {rate:,.0f} tokens/s ({tokens:,} tokens in {stage_time['s']:.2f} s)")
     print(f"efficiency vs cores x single-thread: {rate / (cores * single):.0%} (goal >= 80%)")
     print(f"whole data stage (tokenize, split, write 4 files): {total_s:.2f} s, {tokens / total_s:,.0f} tokens/s")
+    print(f"sample, the stage's tokenize_texts: {pipeline_1:,.0f} tokens/s on 1 thread, {pipeline_n:,.0f} on {cores} "
+          f"(scaling {pipeline_n / pipeline_1:.2f}x of {cores}x)")
     print(f"peak RSS: {rss.peak / 2**20:,.0f} MiB (goal < 2048 MiB)")
 
 

@@ -34,7 +34,9 @@ try:
         D = runs["tokens"].to_numpy(float)
         L = runs[cfg["loss"]].to_numpy(float)
         ids = runs["run"].to_numpy()
-        held = holdout_mask(N, D, by=cfg["holdout_by"], n_largest=cfg["holdout_largest"])
+        budgets = runs["budget"].to_numpy(float)
+        held = holdout_mask(N, D, by=cfg["holdout_by"], n_largest=cfg["holdout_largest"],
+                            compute=budgets if np.isfinite(budgets).all() else None)
         refs = {}
     logging.info("%s: %d points, %d held out (%s)", dataset, N.size, int(held.sum()),
                  "C >= %g" % cfg["public_holdout_flops"] if dataset == "public"

@@ -38,6 +38,9 @@ def extrapolation_figure(predictions: pd.DataFrame, title: str = ""):
         ax.scatter(held.C, rel, s=22, color=PALETTE[1], zorder=3,
                    label=f"held out ({len(held)}): mean |err| {100 * err:.1f}%")
         published = g.kind.iloc[0] == "published"
+        if not published and held.lo.isna().all():
+            ax.text(0.02, 0.02, "no bootstrap band (degenerate fit or n_boot = 0)",
+                    transform=ax.transAxes, fontsize=7, color="0.3")
         ax.set_title(f"{law}\n(published constants)" if published else law, fontsize=10)
         ax.set_xlabel("training compute C = 6ND (FLOPs)")
         ax.legend(loc="best", fontsize=7)

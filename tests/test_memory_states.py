@@ -36,7 +36,7 @@ def test_plan_positions_distinct_and_in_range():
 
 
 def test_plan_positions_count_exceeds_data_is_one_line():
-    with pytest.raises(ValueError, match=r"memory.memories=500 exceeds the data: 1000 tokens give 31 windows") as e:
+    with pytest.raises(ValueError, match=r"memory.memories=500 exceeds the data in the token file: 1000 tokens give 31 windows") as e:
         plan_positions(1000, 500, context=32, positions_per_window=8, min_context=4, seed=0, what="memory.memories")
     assert "\n" not in str(e.value) and "at most 248" in str(e.value)
 
@@ -99,7 +99,10 @@ def test_states_width_inconsistent_with_declared():
         extract_states(ckpt, np.zeros(100, np.uint16), plan, np.zeros((2, 8), np.float32))
 
 
-def test_pretrained_offline_raises_hub_unavailable():
+def test_pretrained_offline_raises_hub_unavailable(tmp_path, monkeypatch):
+    # an empty cache and no network: fails the same way with or without `transformers` installed
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(HubUnavailable, match="analysis runs on own checkpoints") as e:
         pretrained_checkpoint("gpt2", True, torch.device("cpu"))
     assert "\n" not in str(e.value)

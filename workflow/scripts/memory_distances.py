@@ -70,7 +70,7 @@ def extract() -> dict:
             raise ValueError(f"{json_path} has vocab_size={token_meta['vocab_size']} but {ckpt.name} "
                              f"has {ckpt.vocab_size}: use token data from the checkpoint's tokenizer")
         plan = plan_positions(len(tokens), count, context, cfg["positions_per_window"],
-                              cfg["min_context"], seed, f"{what} ({json_path})")
+                              cfg["min_context"], seed, what, source=json_path)
         jobs.append((what, json_path, tokens, plan, seed, path))
     for what, json_path, tokens, plan, seed, path in jobs:
         tmp = path + ".tmp.npy"

@@ -55,10 +55,10 @@ class PositionPlan:
 
 
 def plan_positions(n_tokens: int, count: int, context: int, positions_per_window: int,
-                   min_context: int, seed: int, what: str) -> PositionPlan:
+                   min_context: int, seed: int, what: str, source: str = "the token file") -> PositionPlan:
     """Seeded choice of `count` distinct next-token positions (see the module docstring)."""
     if count < 1:
-        raise ValueError(f"memory: {what} count={count} must be >= 1")
+        raise ValueError(f"{what}={count} must be >= 1")
     usable = context - 1 - min_context  # positions min_context .. context-2
     if usable < 1:
         raise ValueError(f"memory.min_context={min_context} leaves no positions in windows of {context} "
@@ -68,7 +68,7 @@ def plan_positions(n_tokens: int, count: int, context: int, positions_per_window
     need = math.ceil(count / per)
     if need > windows:
         raise ValueError(
-            f"memory: {what}={count} exceeds the data: {n_tokens} tokens give {windows} windows of "
+            f"{what}={count} exceeds the data in {source}: {n_tokens} tokens give {windows} windows of "
             f"{context} x {per} positions = {windows * per} states; lower it to at most {windows * per}")
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(windows, need, replace=False))

@@ -108,8 +108,8 @@ rule niu_memory_distances:
 rule niu_data_fraction:
     """Figure 3: train/validation loss at 100%, 1%, 0.1% of the data (Niu et al. 2024, Fig. 3)."""
     input:
-        metrics=run_metrics("data_fraction"),
-        summaries=run_summaries("data_fraction"),
+        metrics=lambda wc: run_metrics(config["memory"]["experiment"]),
+        summaries=lambda wc: run_summaries(config["memory"]["experiment"]),
     output:
         figure=report(figure("niu_data_fraction"), caption="../report/niu_data_fraction.rst",
                       category="Niu et al. 2024", labels={"figure": "3 data-fraction curves"}),

@@ -54,7 +54,8 @@ def test_resume_replays_exactly(tmp_path, tiny_data):
     part = tmp_path / "part"
     assert train_question_formation(train, {"test": test}, part, _cfg(max_steps=80, eval_every=1000),
                                     log=lambda m: None, stop_at=40) is None
-    assert not (part / "summary.json").exists()
+    assert not (part / "summary.json").exists() and not (part / "loss.csv").exists()
+    assert len(_rows(part / "progress_loss.csv")) == 40
     messages = []
     train_question_formation(train, {"test": test}, part, _cfg(max_steps=80, eval_every=1000),
                              log=messages.append)

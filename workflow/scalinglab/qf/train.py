@@ -21,6 +21,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -172,6 +173,9 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
                              stop_at: int | None = None) -> dict | None:
     """Train, logging every step to out_dir/loss.csv and evaluations to out_dir/eval.csv.
 
+    While running, the rows go to progress_loss.csv / progress_eval.csv; loss.csv and eval.csv
+    appear (atomically) only when the run has finished.
+
     Resumes from out_dir/checkpoint.pt when present (rows after the checkpoint are dropped and
     replayed). Returns the summary also written to out_dir/summary.json; with `stop_at` below
     max_steps it checkpoints at that step and returns None (an interrupted run, for tests and
@@ -203,12 +207,17 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
             ckpt = None
     else:
         ckpt = None
+    # Live logs sit beside the checkpoint, not at the output names: Snakemake deletes a job's
+    # declared outputs before a retry, and the resumed run must keep the steps already logged.
+    loss_path, eval_path = out / "progress_loss.csv", out / "progress_eval.csv"
+    if ckpt is not None and len(_read_rows(loss_path, ckpt["step"] - 1)) != ckpt["step"]:
+        log(f"{loss_path} lacks steps before the checkpoint's step {ckpt['step']}: starting afresh")
+        ckpt = None
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         start, tokens = ckpt["step"], ckpt["tokens"]
         log(f"resuming from {ckpt_path} at step {start}")
-    loss_path, eval_path = out / "loss.csv", out / "eval.csv"
     _rewrite(loss_path, LOSS_COLUMNS, _read_rows(loss_path, start - 1))
     _rewrite(eval_path, EVAL_COLUMNS, _read_rows(eval_path, start - 1))
     eval_subsets = {k: v[:cfg.eval_pairs] for k, v in eval_sets.items()}
@@ -274,6 +283,10 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
         return None
     final_rows = run_eval(cfg.max_steps)
     save_checkpoint(cfg.max_steps)
+    for live, final in ((loss_path, out / "loss.csv"), (eval_path, out / "eval.csv")):
+        tmp = final.with_name(f".{final.name}.tmp")
+        shutil.copyfile(live, tmp)
+        os.replace(tmp, final)
     summary = dict(
         model=gcfg.to_dict(), train=asdict(cfg), params=sum(p.numel() for p in model.parameters()),
         steps=cfg.max_steps, tokens=tokens, train_pairs=len(train_pairs),

@@ -110,3 +110,14 @@ def test_histogram_and_summary():
     assert s["radius_unit_ball"] == pytest.approx(unit_ball_radius(768))
     assert s["fraction_below_radius"] == pytest.approx(np.mean(d < unit_ball_radius(768)))
     assert s["quantiles"]["q50"] == pytest.approx(np.median(d))
+
+
+def test_tensor_memories_path():
+    """Resident tensors (the GPU path) give the same answer as numpy inputs."""
+    rng = np.random.default_rng(4)
+    q = rng.normal(size=(13, 6)).astype(np.float32)
+    m = rng.normal(size=(70, 6)).astype(np.float32)
+    d_t, i_t = nearest_neighbours(torch.from_numpy(q), torch.from_numpy(m), chunk_size=9, query_chunk=5, device="cpu")
+    d_n, i_n = nearest_neighbours(q, m, chunk_size=9, query_chunk=5, device="cpu")
+    np.testing.assert_array_equal(i_t, i_n)
+    np.testing.assert_allclose(d_t, d_n, rtol=1e-12)

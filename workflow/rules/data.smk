@@ -31,7 +31,7 @@ rule prepare_data:
         f"{RESULTS}/logs/data/prepare_data.log",
     benchmark:
         f"{RESULTS}/benchmarks/data/prepare_data.tsv"
-    threads: workflow.cores
+    threads: 16  # capped at --cores locally; the CPUs a cluster job asks for
     resources:
         mem_mb=4000,
         runtime=24 * 60,

@@ -60,8 +60,8 @@ def open_source(cfg: dict, seed: int, encoding=None, threads: int | None = None)
     return tokenize_texts(texts, encoding, batch, threads), meta, None, None
 
 
-def stage_corpus(batches, staging: Path, expected: int | None, progress: bool = True) -> tuple[np.memmap, np.ndarray]:
-    """Append every batch to staging/corpus.bin; return (tokens memmap, document offsets)."""
+def stage_corpus(batches, staging: Path, expected: int | None, progress: bool = True) -> tuple[Path, np.ndarray]:
+    """Append every batch to staging/corpus.bin; return (its path, document offsets)."""
     offsets = [np.zeros(1, dtype=np.int64)]
     end = 0
     start = time.perf_counter()
@@ -78,16 +78,25 @@ def stage_corpus(batches, staging: Path, expected: int | None, progress: bool = 
     if offsets.size == 1 or end == 0:
         raise DataError("the corpus is empty (0 documents): check data.source and its paths")
     log.info("staged %d documents, %d tokens in %.1f s", offsets.size - 1, end, time.perf_counter() - start)
-    return np.memmap(staging / "corpus.bin", dtype=DTYPE, mode="r"), offsets
+    return staging / "corpus.bin", offsets
 
 
-def gather(corpus: np.ndarray, offsets: np.ndarray, doc_ids: np.ndarray, writer: TokenWriter,
+def gather(corpus_path: Path, offsets: np.ndarray, doc_ids: np.ndarray, writer: TokenWriter,
            chunk: int = 8192, progress: bool = True) -> None:
-    """Copy documents `doc_ids`, in that order, from the staged corpus to `writer`."""
-    for i in tqdm(range(0, doc_ids.size, chunk), desc=writer.bin_path.name, unit="chunk", disable=not progress, mininterval=1.0):
-        ids = doc_ids[i:i + chunk]
-        parts = [corpus[s:e] for s, e in zip(offsets[ids], offsets[ids + 1])]
-        writer.write(np.concatenate(parts), documents=ids.size)
+    """Copy documents `doc_ids`, in that order, from the staged corpus file to `writer`.
+
+    Reads with pread rather than a memmap, so the corpus's pages never count against this
+    process's memory: resident memory stays at one chunk of documents whatever the corpus size.
+    """
+    itemsize = np.dtype(DTYPE).itemsize
+    fd = os.open(corpus_path, os.O_RDONLY)
+    try:
+        for i in tqdm(range(0, doc_ids.size, chunk), desc=writer.bin_path.name, unit="chunk", disable=not progress, mininterval=1.0):
+            ids = doc_ids[i:i + chunk]
+            parts = [os.pread(fd, int(e - s) * itemsize, int(s) * itemsize) for s, e in zip(offsets[ids], offsets[ids + 1])]
+            writer.write(np.frombuffer(b"".join(parts), dtype=DTYPE), documents=ids.size)
+    finally:
+        os.close(fd)
 
 
 def prepare_data(cfg: dict, out_dir: str | os.PathLike, seed: int, encoding=None,
@@ -127,7 +136,6 @@ def prepare_data(cfg: dict, out_dir: str | os.PathLike, seed: int, encoding=None
             writer.finish(**{k: v for k, v in common.items() if k != "vocab_size"}, **extra)
         for writer in writers:  # publish only when every output is complete
             writer.commit()
-        del corpus
         return {str(w.bin_path.with_suffix(".json")): w.sidecar for w in writers}
     finally:
         for writer in writers:

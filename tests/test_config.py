@@ -17,6 +17,7 @@ def dry_run(repo, *args):
     return subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.e2e  # plans all of the DAG: ~10-30 s per config on 2 cores
 @pytest.mark.parametrize("configfiles", [[], ["workflow/config/demo.yaml"]], ids=["paper", "demo"])
 def test_dry_run_builds_the_whole_dag(repo, configfiles):
     args = ["--configfile", *[str(repo / c) for c in configfiles]] if configfiles else []

@@ -74,7 +74,7 @@ def test_compute_frontier_recovers_exponent():
 
 
 def test_bad_input():
-    with pytest.raises(FitInputError, match="more points than parameters"):
+    with pytest.raises(FitInputError, match="at least as many points as parameters"):
         fit_kaplan_joint([1e6, 1e7], [1e8, 1e9], [3, 2])
     with pytest.raises(FitInputError, match="does not fall"):
         fit_power_law([1e6, 1e7, 1e8], [2.0, 3.0, 4.0])

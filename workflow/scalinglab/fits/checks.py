@@ -12,7 +12,7 @@ def positive_arrays(n_params: int, what: str, **arrays) -> list[np.ndarray]:
     """Return the arrays as 1-D float arrays after checking they suit a fit with `n_params`.
 
     Every array must have the same length, hold finite strictly positive values (sizes, tokens,
-    FLOPs and losses all enter through their logarithm) and hold more points than parameters.
+    FLOPs and losses all enter through their logarithm) and hold at least as many points as parameters.
     """
     out = []
     length = None
@@ -34,7 +34,7 @@ def positive_arrays(n_params: int, what: str, **arrays) -> list[np.ndarray]:
             raise FitInputError(f"{what}: `{name}` must be > 0 but index {i} is {arr[i]:g}; "
                                 f"sizes, tokens, FLOPs and losses enter through their logarithm")
         out.append(arr)
-    if length is None or length <= n_params:
+    if length is None or length == 0 or length < n_params:
         raise FitInputError(f"{what}: {length or 0} point(s) for {n_params} parameters; "
-                            f"a fit needs more points than parameters")
+                            f"a fit needs at least as many points as parameters")
     return out

@@ -47,7 +47,7 @@ class Approach2Fit:
 
 def fit_isoflop_profile(C: float, N, L) -> IsoFlopProfile:
     """Parabola in log10 N through one budget's final losses; raises if it opens downwards."""
-    N, L = positive_arrays(2, f"IsoFLOP profile at C={C:.3g}", N=N, L=L)
+    N, L = positive_arrays(3, f"IsoFLOP profile at C={C:.3g}", N=N, L=L)
     if np.unique(N).size < 3:
         raise FitInputError(f"IsoFLOP profile at C={C:.3g}: {np.unique(N).size} distinct model "
                             f"size(s); a parabola needs at least 3")

@@ -147,7 +147,28 @@ def test_fitted_tables(tmp_path):
     kap.write_text(json.dumps({"law": "kaplan_nd", "params": {"N_c": 6.4e13, "D_c": 1.8e13,
                                                               "alpha_N": 0.076,
                                                               "alpha_D": 0.103}}))
-    assert load_fitted_law(kap).params_convention == "non-embedding parameters"
+    assert load_fitted_law(kap).params_convention == "N as counted by the fitted data"
+    # The fits rules' own format (scalinglab.fits.tables): law, fit, parameter, fitted, lo, hi.
+    fits_csv = tmp_path / "kaplan_runs.csv"
+    fits_csv.write_text(
+        "law,fit,parameter,fitted,lo,hi,level\n"
+        "kaplan,\"L(N), pure\",alpha,0.07,0.06,0.08,0.8\n"
+        "\"kaplan L(N, D)\",\"L(N, D)\",alpha_N,0.076,0.07,0.08,0.8\n"
+        "\"kaplan L(N, D)\",\"L(N, D)\",alpha_D,0.103,0.1,0.11,0.8\n"
+        "\"kaplan L(N, D)\",\"L(N, D)\",N_c,6.4e13,1e13,1e14,0.8\n"
+        "\"kaplan L(N, D)\",\"L(N, D)\",D_c,1.8e13,1e13,1e14,0.8\n")
+    law = load_fitted_law(fits_csv)
+    assert law.name == "pipeline: L(N, D)"
+    assert law.a == pytest.approx(1 / (1 + 0.076 / 0.103))
+    only_ln = tmp_path / "only_ln.csv"
+    only_ln.write_text("law,fit,parameter,fitted\nkaplan,L(N),alpha,0.07\nkaplan,L(N),x_c,1e13\n")
+    with pytest.raises(PlanError, match="holds law\\(s\\) kaplan"):
+        load_fitted_law(only_ln)
+    degenerate = tmp_path / "degenerate.json"
+    degenerate.write_text(json.dumps({"approach3": {"law": {"E": 1.0, "A": 2.0, "B": 3.0,
+                                                            "alpha": -0.1, "beta": 0.3}}}))
+    with pytest.raises(PlanError, match="alpha = -0.1 must be finite and > 0"):
+        load_fitted_law(degenerate)
     other = tmp_path / "quanta.csv"
     other.write_text("parameter,value\nalpha_N,0.3\nN_c,1e9\n")
     with pytest.raises(PlanError, match="not a law the planner can use"):

@@ -10,9 +10,6 @@ def predict_run_summaries(wildcards=None):
     return [s for e in config["predict"]["experiments"] for s in run_summaries(e)]
 
 
-def predict_public_points(wildcards=None):
-    """The public Chinchilla points: a local file named in the config, else the fits rules' copy."""
-    return config["fits"].get("chinchilla_points") or f"{RESULTS}/fits/chinchilla_fig4_points.csv"
 
 
 def predict_datasets():
@@ -44,7 +41,7 @@ rule predict_extrapolation_runs:
 
 rule predict_extrapolation_public:
     input:
-        points=predict_public_points,
+        points=chinchilla_points_csv(),  # fits.smk: a local file, else the downloaded copy
     output:
         predictions=f"{PREDICT}/extrapolation_public.csv",
         summary=report(f"{PREDICT}/extrapolation_public_summary.csv",

@@ -14,7 +14,10 @@ try:
 
         p = snakemake.config["predict"]["plan"]
         plan = make_plan(p["gpus"], p["gpu_type"], p["days"], p["mfu"], p["dtype"],
-                         p["inference_tokens"], fitted_tables=list(snakemake.input.fitted))
+                         p["inference_tokens"], fitted_tables=list(snakemake.input.fitted),
+                         skip_unusable=True)
+        for s in plan["skipped"]:
+            logging.warning("skipped %s", s["reason"])
         for row in plan["plans"]:
             logging.info("%-28s N=%.3g D=%.3g D/N=%.1f L=%s", row["law"], row["params"],
                          row["tokens"], row["tokens_per_param"], row["loss"])

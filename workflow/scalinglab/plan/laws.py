@@ -29,7 +29,8 @@ import numpy as np
 from ..fits.chinchilla import (FLOPS_PER_PARAM_TOKEN, allocation_coefficient,
                                allocation_exponents, chinchilla_loss)
 from ..fits.kaplan import KAPLAN_2020_JOINT, KaplanJointLaw, kaplan_joint_loss
-from ..fits.published import BESIROGLU_2024, HOFFMANN_2022, PF_DAY_FLOPS, ChinchillaLaw
+from ..fits.published import (BESIROGLU_2024, HOFFMANN_2022, HOFFMANN_2022_EXPONENTS,
+                              KAPLAN_2020_FRONTIER, PF_DAY_FLOPS, ChinchillaLaw)
 
 # Hoffmann et al. 2022, Table 3 (Approach 1): (parameters, FLOPs, tokens). The 67B row is Gopher's
 # budget; its 1.5T tokens is rounded up in the paper (6 N D gives 1.43T at 67B and 5.76e23).
@@ -46,12 +47,9 @@ CHINCHILLA_TABLE3 = (
 )
 GOPHER_FLOPS = 5.76e23  # Hoffmann et al. 2022, Table 3's unit ("FLOPs in Gopher unit")
 # Hoffmann et al. 2022, Table 2: published allocation exponents (a: N_opt ∝ C^a).
-APPROACH1_A = 0.50
-APPROACH2_A = 0.49
+APPROACH1_A = HOFFMANN_2022_EXPONENTS["Approach 1"]["a"]
+APPROACH2_A = HOFFMANN_2022_EXPONENTS["Approach 2"]["a"]
 APPROACH2_GOPHER_PARAMS = 63e9  # Figure 3: Approach 2's projection at Gopher's budget
-# Kaplan et al. 2020, Sec. 6.1 / Fig. 14: N_opt = 1.3e9 (C_min / PF-day)^0.73 non-embedding params.
-KAPLAN_FRONTIER_COEFF = 1.3e9
-KAPLAN_FRONTIER_EXPONENT = 0.73
 
 
 @dataclass(frozen=True)
@@ -147,10 +145,12 @@ def hoffmann_approach2() -> PlanningLaw:
 
 def kaplan_published() -> PlanningLaw:
     """Kaplan's compute-efficient frontier (Fig. 14) for allocation, Eq. 1.5 / Table 2 for loss."""
-    k = KAPLAN_FRONTIER_COEFF * PF_DAY_FLOPS ** -KAPLAN_FRONTIER_EXPONENT
+    # Kaplan et al. 2020, Sec. 6.1: N_opt = 1.3e9 (C_min / PF-day)^0.73 non-embedding parameters.
+    x = KAPLAN_2020_FRONTIER["exponent"]
+    k = KAPLAN_2020_FRONTIER["k_params_per_pf_day"] * PF_DAY_FLOPS ** -x
     return PlanningLaw(
         name="Kaplan 2020", source="Kaplan et al. 2020, Fig. 14 frontier + Eq. 1.5 (Table 2)",
-        a=KAPLAN_FRONTIER_EXPONENT, coefficient=k,
+        a=x, coefficient=k,
         loss_fn=lambda N, D: kaplan_joint_loss(N, D, KAPLAN_2020_JOINT),
         params_convention="non-embedding parameters",
         note="loss in nats on WebText2 (GPT-2 tokenizer), not MassiveText")

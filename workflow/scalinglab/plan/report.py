@@ -5,7 +5,7 @@ prints the same rows.
 """
 from __future__ import annotations
 
-from .budget import training_flops
+from .budget import PlanError, training_flops
 from .fitted import load_fitted_law
 from .inference import inference_aware_plan
 from .laws import published_laws
@@ -13,13 +13,26 @@ from .planner import plan_budget
 
 
 def make_plan(gpus: float, gpu_type: str, days: float, mfu: float, dtype: str = "bf16",
-              inference_tokens: float | None = None, fitted_tables=()) -> dict:
-    """Budget -> {hardware, flops, plans (one per law), inference_aware (laws with a loss)}."""
-    laws = published_laws() + [load_fitted_law(p) for p in fitted_tables]
+              inference_tokens: float | None = None, fitted_tables=(),
+              skip_unusable: bool = False) -> dict:
+    """Budget -> {hardware, flops, plans (one per law), inference_aware (laws with a loss)}.
+
+    `skip_unusable`: a fitted table whose law has no allocation (e.g. a degenerate fit on a
+    handful of demo runs) is listed under `skipped` with its reason instead of failing the plan.
+    """
+    laws, skipped = published_laws(), []
+    for path in fitted_tables:
+        try:
+            laws.append(load_fitted_law(path))
+        except PlanError as err:
+            if not skip_unusable:
+                raise
+            skipped.append(dict(table=str(path), reason=str(err)))
     hardware = training_flops(gpus, gpu_type, days, mfu, dtype)
     rows = plan_budget(hardware["flops"], laws)
-    result = dict(hardware=hardware, flops=hardware["flops"], plans=rows,
-                  fitted_tables=[str(p) for p in fitted_tables])
+    used = [str(p) for p in fitted_tables if str(p) not in {s["table"] for s in skipped}]
+    result = dict(hardware=hardware, flops=hardware["flops"], plans=rows, fitted_tables=used,
+                  skipped=skipped)
     if inference_tokens:
         result["inference_tokens"] = float(inference_tokens)
         result["inference_aware"] = inference_rows(laws, rows, inference_tokens)

@@ -141,6 +141,7 @@ def job_resources(dry_run_output: str, rule: str | None = None) -> list[dict[str
     return jobs
 
 
+@pytest.mark.e2e  # whole-DAG dry runs (~5 s CPU each), like tests/test_config.py
 def test_slurm_dry_run_builds_the_paper_dag_with_cluster_resources(tmp_path):
     """Paper config + slurm profile: the DAG builds without sbatch; every job that asks for GPUs
     lands on the GPU partition, training with config's GPU count; a retry asks for more time."""
@@ -157,6 +158,7 @@ def test_slurm_dry_run_builds_the_paper_dag_with_cluster_resources(tmp_path):
         assert int(again["runtime"]) > int(job["runtime"]) > 0, (job, again)
 
 
+@pytest.mark.e2e  # whole-DAG dry runs (~5 s CPU each), like tests/test_config.py
 def test_workstation_dry_run_builds_the_demo_dag(tmp_path):
     out = dry_run(tmp_path, "--profile", "profiles/workstation", "--forceall",
                   "--configfile", "workflow/config/demo.yaml")

@@ -2,6 +2,7 @@
 ones (scalinglab.plan.extrapolate); writes per-point predictions, a summary and the fitted laws."""
 import logging
 import sys
+from dataclasses import asdict
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from scalinglab.fits.runs import read_summaries
 from scalinglab.plan.budget import PlanError
 from scalinglab.plan.extrapolate import (check_extrapolation, chinchilla_form, holdout_mask,
                                          kaplan_form, summarise)
-from scalinglab.plan.io import write_csv, write_json
+from scalinglab.fits.io import write_csv, write_json
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO,
                     format="%(asctime)s %(message)s")
@@ -53,4 +54,4 @@ summary = summarise(pred)
 logging.info("\n%s", summary.to_string())
 write_csv(pred, snakemake.output.predictions)
 write_csv(summary, snakemake.output.summary)
-write_json({name: law for name, law in fitted.items()}, snakemake.output.fitted)
+write_json({name: asdict(law) for name, law in fitted.items()}, snakemake.output.fitted)

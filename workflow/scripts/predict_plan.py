@@ -9,7 +9,7 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO,
                     format="%(asctime)s %(message)s")
 try:
     if snakemake.rule == "predict_plan":
-        from scalinglab.plan.io import write_json
+        from scalinglab.fits.io import write_json
         from scalinglab.plan.report import make_plan
 
         p = snakemake.config["predict"]["plan"]

@@ -36,28 +36,23 @@ def plan_budget(flops: float, laws: list[PlanningLaw]) -> list[dict]:
     return rows
 
 
+def _inverse_row(law: PlanningLaw, N: float, D: float, C: float) -> dict:
+    return dict(law=law.name, params=N, tokens=D, flops=C, tokens_per_param=D / N,
+                loss=_loss_or_none(law, N, D), params_convention=law.params_convention)
+
+
 def tokens_for_params(params: float, laws: list[PlanningLaw]) -> list[dict]:
     """Compute-optimal tokens (and the compute that implies) for a model of `params`."""
     N = check_positive("model size (parameters)", params)
-    rows = []
-    for law in laws:
-        C = _f(law.compute_for_params(N))
-        D = _f(law.tokens_for_params(N))
-        rows.append(dict(law=law.name, params=N, tokens=D, flops=C, tokens_per_param=D / N,
-                         loss=_loss_or_none(law, N, D), params_convention=law.params_convention))
-    return rows
+    return [_inverse_row(law, N, _f(law.tokens_for_params(N)), _f(law.compute_for_params(N)))
+            for law in laws]
 
 
 def params_for_tokens(tokens: float, laws: list[PlanningLaw]) -> list[dict]:
     """Compute-optimal model size (and the compute that implies) for `tokens` of data."""
     D = check_positive("training tokens", tokens)
-    rows = []
-    for law in laws:
-        C = _f(law.compute_for_tokens(D))
-        N = _f(law.params_for_tokens(D))
-        rows.append(dict(law=law.name, params=N, tokens=D, flops=C, tokens_per_param=D / N,
-                         loss=_loss_or_none(law, N, D), params_convention=law.params_convention))
-    return rows
+    return [_inverse_row(law, _f(law.params_for_tokens(D)), D, _f(law.compute_for_tokens(D)))
+            for law in laws]
 
 
 def loss_change(params_from: float, params_to: float, laws: list[PlanningLaw]) -> list[dict]:

@@ -8,7 +8,8 @@ import yaml
 
 # --forceall: list every job of the DAG even where results/ already holds outputs
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run", "--quiet", "rules"]
-WHOLE_DAG = ["--forceall"]
+# --rerun-incomplete: a real run beside this one may hold half-written outputs (harmless in a dry run)
+WHOLE_DAG = ["--forceall", "--rerun-incomplete"]
 
 
 def dry_run(repo, *args):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import NullFormatter
 
 from scalinglab.figures.style import PALETTE, loglog, new_figure, save
 
@@ -38,6 +39,8 @@ def _scaling_panel(ax, points, exponents, sweep, alpha):
     elif len(fit):
         ax.text(0.03, 0.05, "too few points in fit range", transform=ax.transAxes, fontsize=8)
     loglog(ax)
+    for axis in (ax.xaxis, ax.yaxis):  # minor labels of a short log axis collide
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test loss (nats, Zipf-weighted)")
     ax.set_title(f"{'(a)' if sweep == 'width' else '(b)'} α+1 = {alpha + 1:g}")

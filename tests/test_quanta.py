@@ -145,6 +145,9 @@ def test_fit_table_uses_only_points_in_range():
     # far from the task count the ideal loss is a power law with exponent alpha
     assert table.loc[0, "fitted"] == pytest.approx(alpha, abs=0.05)
     assert table.loc[0, "theory"] == alpha and table.loc[0, "n_points"] == points["in_fit_range"].sum()
+    # params ∝ n_eff here, so the learned-quanta exponent is exactly the theory's 1
+    assert table.loc[0, "quanta_fitted"] == pytest.approx(1.0, abs=1e-6)
+    assert table.loc[0, "quanta_theory"] == 1.0
 
 
 # ---- bad input -----------------------------------------------------------------------------------

@@ -14,9 +14,9 @@ rule quanta_sweep:
     output:
         points=f"{QUANTA}/sweeps/{{sweep}}_a{{alpha}}.csv",
     log:
-        f"logs/quanta/{{sweep}}_a{{alpha}}.log",
+        f"{RESULTS}/logs/quanta/{{sweep}}_a{{alpha}}.log",
     benchmark:
-        f"benchmarks/quanta/{{sweep}}_a{{alpha}}.tsv"
+        f"{RESULTS}/benchmarks/quanta/{{sweep}}_a{{alpha}}.tsv"
     wildcard_constraints:
         sweep="width|data",
         alpha=r"[0-9.e+-]+",
@@ -41,7 +41,7 @@ rule quanta_fit:
             labels={"table": "fitted exponents vs theory"},
         ),
     log:
-        "logs/quanta/fit.log",
+        f"{RESULTS}/logs/quanta/fit.log",
     script:
         f"../../{SCRIPTS}/quanta_fit.py"
 
@@ -58,7 +58,7 @@ rule quanta_figure:
             labels={"figure": "12 quantization model"},
         ),
     log:
-        "logs/quanta/figure.log",
+        f"{RESULTS}/logs/quanta/figure.log",
     script:
         f"../../{SCRIPTS}/quanta_figure.py"
 

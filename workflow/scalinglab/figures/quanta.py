@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator
 
 from scalinglab.figures.style import PALETTE, loglog, new_figure, save
 
@@ -39,8 +39,11 @@ def _scaling_panel(ax, points, exponents, sweep, alpha):
     elif len(fit):
         ax.text(0.03, 0.05, "too few points in fit range", transform=ax.transAxes, fontsize=8)
     loglog(ax)
-    for axis in (ax.xaxis, ax.yaxis):  # minor labels of a short log axis collide
-        axis.set_minor_formatter(NullFormatter())
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    for axis in (ax.xaxis, ax.yaxis):  # a short log axis: label 1, 2, 5 x 10^k plainly
+        axis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(plain)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test loss (nats, Zipf-weighted)")
     ax.set_title(f"{'(a)' if sweep == 'width' else '(b)'} α+1 = {alpha + 1:g}")

@@ -119,9 +119,15 @@ def huber_objective(theta: np.ndarray, log_N: np.ndarray, log_D: np.ndarray,
     return h.sum(1), grad
 
 
+def _exp(x: float) -> float:
+    # A run-away start (a flat direction in a tiny data set) can push a or b past log(max float);
+    # that is an infinite coefficient, not a crash.
+    return math.exp(x) if x < 709.0 else math.inf
+
+
 def law_from_theta(theta, source: str = "", **extra) -> ChinchillaFit:
     a, b, e, alpha, beta = (float(v) for v in theta)
-    return ChinchillaFit(E=math.exp(e), A=math.exp(a), B=math.exp(b), alpha=alpha, beta=beta,
+    return ChinchillaFit(E=_exp(e), A=_exp(a), B=_exp(b), alpha=alpha, beta=beta,
                          source=source, **extra)
 
 
@@ -220,6 +226,17 @@ def bootstrap_chinchilla_approach3(N, D, L, *, n_boot: int = 200, seed: int = 0,
     fun_vals = res.fun.reshape(n_boot, k)
     best = fun_vals.argmin(axis=1)
     thetas = res.x.reshape(n_boot, k, 5)[np.arange(n_boot), best]
-    rows = [derived_quantities(law_from_theta(t)) for t in thetas]
+    rows = [_replicate_quantities(t, f) for t, f in zip(thetas, fun_vals[np.arange(n_boot), best])]
     samples = {name: np.array([r[name] for r in rows]) for name in rows[0]}
     return ChinchillaBootstrap(fit=fit, samples=samples, level=level)
+
+
+def _replicate_quantities(theta: np.ndarray, objective: float) -> dict[str, float]:
+    """A replicate's derived quantities; NaN for one that diverged (non-finite objective or
+    coefficient, or alpha, beta <= 0), so the percentile intervals skip it (np.nanquantile)."""
+    law = law_from_theta(theta)
+    ok = (np.isfinite(objective) and all(map(math.isfinite, (law.E, law.A, law.B)))
+          and law.alpha > 0 and law.beta > 0)
+    if not ok:
+        return dict.fromkeys(("E", "A", "B", "alpha", "beta", "a", "b", "G"), math.nan)
+    return derived_quantities(law)

@@ -80,6 +80,19 @@ def test_bootstrap_interval_covers_the_fit():
         assert hi > lo
 
 
+def test_a_diverged_bootstrap_replicate_is_nan_not_a_crash():
+    """On a few points the (a, alpha) valley is flat and a replicate can run off past exp's range
+    (the demo did: OverflowError); it must become a NaN sample the intervals skip."""
+    from scalinglab.fits.chinchilla import _replicate_quantities, law_from_theta
+
+    runaway = np.array([800.0, 5.0, 0.5, 40.0, 0.3])
+    assert law_from_theta(runaway).A == np.inf
+    q = _replicate_quantities(runaway, objective=1e-3)
+    assert all(np.isnan(v) for v in q.values())
+    fine = _replicate_quantities(np.log([406.4, 410.7, 1.69]).tolist() + [0.34, 0.28], 1e-3)
+    assert abs(fine["a"] - 0.28 / 0.62) < 1e-12
+
+
 def _isoflop_grid(law, budgets, n_models=7, noise=0.002, seed=0):
     rng = np.random.default_rng(seed)
     rows = []

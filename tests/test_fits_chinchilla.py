@@ -139,6 +139,20 @@ def test_bad_input_gives_one_line_errors(N, D, L, match):
     assert "\n" not in str(err.value)
 
 
+def test_approach2_flags_a_minimum_outside_the_sampled_sizes():
+    """A ladder entirely above a budget's optimum still fits a parabola, but its vertex is an
+    extrapolation: the profile must say so (the demo grid did this unnoticed)."""
+    C = 1e19
+    N_opt, _ = compute_optimal_allocation(C, TRUE)
+    inside_N = N_opt * np.logspace(-0.6, 0.6, 5)
+    above_N = N_opt * np.logspace(0.3, 1.2, 5)
+    rows = [(C, N, chinchilla_loss(N, C / (6 * N), TRUE)) for N in inside_N]
+    rows += [(3 * C, N, chinchilla_loss(N, 3 * C / (6 * N), TRUE)) for N in above_N]
+    fit = fit_chinchilla_approach2(*np.array(rows).T, n_boot=4)
+    flags = {p.C: (p.vertex_inside, p.bracketed, p.reliable) for p in fit.profiles}
+    assert flags == {C: (True, True, True), 3 * C: (False, False, False)}
+
+
 def test_approach2_refuses_a_downward_parabola_everywhere():
     C = np.repeat([1e18, 1e19], 3)
     N = np.tile([1e7, 1e8, 1e9], 2)

@@ -78,6 +78,12 @@ def test_chinchilla_runs_recover_the_law_and_its_floor(runs, tmp_path):
     irr = tables["irreducible"].iloc[0]
     assert irr["within_tolerance"] and abs(irr["difference"]) < 0.1
     assert {"Hoffmann et al. 2022", "Besiroglu et al. 2024", "lo", "hi"} <= set(tables["approach3"])
+    # The grid brackets every optimum: one IsoFLOP row per budget, each vertex inside, no note.
+    isoflop = tables["isoflop"]
+    assert len(isoflop) == final["C"].dropna().nunique()
+    assert isoflop["vertex_inside"].all() and isoflop["bracketed"].all()
+    assert ((isoflop["N_min"] <= isoflop["N_opt"]) & (isoflop["N_opt"] <= isoflop["N_max"])).all()
+    assert (tables["allocation"]["note"] == "").all()
     # Figures 9 and 10 draw from the same data (smoke: they render and save).
     curves_df = rows.rename(columns={"val_loss": "loss"})
     save(plot_chinchilla_isoflop(json.loads(json.dumps(data, default=float)), curves_df),

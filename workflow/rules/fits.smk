@@ -79,6 +79,9 @@ rule fit_chinchilla_runs:
         irreducible=report(f"{FITS}/chinchilla_runs_irreducible.csv",
                            caption="../report/fit_irreducible_table.rst",
                            category=CHINCHILLA_CAT, labels={"table": "fitted E vs entropy"}),
+        isoflop=report(f"{FITS}/chinchilla_runs_isoflop.csv",
+                       caption="../report/fit_chinchilla_isoflop_table.rst",
+                       category=CHINCHILLA_CAT, labels={"table": "own runs: IsoFLOP minima"}),
         fit=f"{FITS}/chinchilla_runs_fit.json",
     log:
         f"{RESULTS}/logs/fits/fit_chinchilla_runs.log",

@@ -26,6 +26,7 @@ def main(snakemake):
     write_csv(tables["allocation"], snakemake.output.allocation)
     write_csv(irreducible, snakemake.output.irreducible)
     write_csv(tables["approach3"], snakemake.output.approach3)
+    write_csv(tables["isoflop"], snakemake.output.isoflop)
     Path(snakemake.log[0]).write_text("\n\n".join(t.to_string(index=False) for t in tables.values()) + "\n")
 
 

@@ -12,7 +12,7 @@ from ..fits.chinchilla import (ChinchillaFit, chinchilla_loss, compute_optimal_a
                                tokens_per_parameter)
 from ..fits.kaplan import ProportionalLaw
 from ..fits.published import BESIROGLU_2024, HOFFMANN_2022, ChinchillaLaw
-from .style import PALETTE, loglog, new_figure, sequential_colors
+from .style import PALETTE, loglog, new_figure, plain_log_ticks, sequential_colors
 
 
 def _law(cls, d):
@@ -52,10 +52,20 @@ def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
         g = iso[iso["C"] == p["C"]]
         x = np.linspace(np.log10(g["N"].min()) - 0.2, np.log10(g["N"].max()) + 0.2, 100)
         ax_iso.plot(10 ** x, c0 + c1 * x + c2 * x ** 2, color=bcolors[p["C"]], lw=1.1)
-        ax_iso.plot(p["N_opt"], p["loss_opt"], "v", color=bcolors[p["C"]], ms=8, mec="k")
+        # A vertex outside the sampled sizes is an extrapolation, not a measured optimum
+        # (Hoffmann et al. chose model ranges that bracket it): draw it hollow.
+        inside = p.get("vertex_inside", True) and p.get("bracketed", True)
+        ax_iso.plot(p["N_opt"], p["loss_opt"], "v", ms=8, mec="k",
+                    color=bcolors[p["C"]] if inside else "none")
     ax_iso.set_xscale("log")
-    ax_iso.set(xlabel="parameters N", ylabel="final validation loss (nats/token)",
-               title="IsoFLOP profiles (Approach 2)")
+    if iso["N"].max() / iso["N"].min() < 100:
+        plain_log_ticks(ax_iso, "x")
+    outside = sum(not (p.get("vertex_inside", True) and p.get("bracketed", True))
+                  for p in a2["profiles"])
+    title = "IsoFLOP profiles (Approach 2)"
+    if outside:
+        title += f"\n{outside} of {len(a2['profiles'])} minima not bracketed (hollow)"
+    ax_iso.set(xlabel="parameters N", ylabel="final validation loss (nats/token)", title=title)
     ax_iso.legend(loc="upper right")
 
     C_all = np.geomspace(min(min(a1["C"]), min(budgets)), max(max(a1["C"]), max(budgets)), 100)
@@ -67,8 +77,10 @@ def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
         ax.plot(a1["C"], a1[key], ".", color=PALETTE[0], ms=3, alpha=0.5)
         l1 = _law(ProportionalLaw, a1[law_key])
         ax.plot(C_all, _line(l1, C_all), color=PALETTE[0], label=f"Approach 1: {e}={l1.exponent:.2f}")
-        ax.plot([p["C"] for p in a2["profiles"]], [p[key] for p in a2["profiles"]], "v",
-                color=PALETTE[1], mec="k")
+        for p in a2["profiles"]:
+            ax.plot(p["C"], p[key], "v", mec="k",
+                    color=PALETTE[1] if p.get("vertex_inside", True) and p.get("bracketed", True)
+                    else "none")
         l2 = _law(ProportionalLaw, a2[law_key])
         ax.plot(C_all, _line(l2, C_all), color=PALETTE[1], label=f"Approach 2: {e}={l2.exponent:.2f}")
         ax.plot(C_all, law3_line, color=PALETTE[2], ls="--",

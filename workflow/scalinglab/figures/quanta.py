@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, LogLocator
 
-from scalinglab.figures.style import PALETTE, loglog, new_figure, save
+from scalinglab.figures.style import PALETTE, loglog, new_figure, plain_log_ticks, save
 
 _PANELS = {"width": ("params", "parameters N", "alpha_N", "α_N"),
            "data": ("samples", "training samples D", "alpha_D", "α_D")}
@@ -38,12 +37,7 @@ def _scaling_panel(ax, points, exponents, sweep, alpha):
                 label=f"theory {symbol} = {f['theory']:.2f}")
     elif len(fit):
         ax.text(0.03, 0.05, "too few points in fit range", transform=ax.transAxes, fontsize=8)
-    loglog(ax)
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    for axis in (ax.xaxis, ax.yaxis):  # a short log axis: label 1, 2, 5 x 10^k plainly
-        axis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
-        axis.set_major_formatter(plain)
-        axis.set_minor_formatter(plain)
+    plain_log_ticks(loglog(ax))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test loss (nats, Zipf-weighted)")
     ax.set_title(f"{'(a)' if sweep == 'width' else '(b)'} α+1 = {alpha + 1:g}")

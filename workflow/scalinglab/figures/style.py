@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: rules run on clusters without a display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: E402
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -52,6 +53,25 @@ def sequential_colors(n: int, cmap: str = "viridis"):
 def loglog(ax):
     ax.set_xscale("log")
     ax.set_yscale("log")
+    return ax
+
+
+def compact_number(v: float) -> str:
+    """0.5, 20, 2k, 50k, 1.5M, 3G: short tick labels that do not run into each other."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"{v / scale:g}{suffix}"
+    return f"{v:g}"
+
+
+def plain_log_ticks(ax, which: str = "xy"):
+    """Label a short log axis (less than ~2 decades) at 1, 2, 5 x 10^k in compact numbers;
+    matplotlib's default labels every minor tick in 10^k notation and they overlap."""
+    plain = FuncFormatter(lambda v, _: compact_number(v))
+    for axis in [getattr(ax, f"{w}axis") for w in which]:
+        axis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(plain)
     return ax
 
 

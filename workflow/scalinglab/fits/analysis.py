@@ -63,6 +63,14 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
                                {"a": (a3, *boot.interval("a")), "b": (b3, *boot.interval("b"))},
                                level, {"Hoffmann et al. 2022": HOFFMANN_2022_EXPONENTS["Approach 3"]}))
     tables["allocation"] = pd.concat(rows, ignore_index=True)
+    tables["allocation"]["note"] = ""
+    outside = [p for p in a2.profiles if not p.reliable]
+    if outside:
+        # Approach 2 is only as good as the bracketing of each minimum: say so beside a and b.
+        tables["allocation"].loc[tables["allocation"]["fit"] == "own runs, Approach 2", "note"] = (
+            f"{len(outside)} of {len(a2.profiles)} IsoFLOP minima not bracketed by the sampled "
+            f"model sizes (best run at the ladder's end or vertex extrapolated); widen the ladder")
+    tables["isoflop"] = isoflop_profile_table(a2, iso)
 
     if entropy is not None:
         lo, hi = boot.interval("E")
@@ -84,6 +92,23 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
     data["points"] = final[["run", "model", "N", "D", "C", "L"]].to_dict(orient="list")
     data["entropy_per_token_nats"] = entropy
     return tables, data
+
+
+def isoflop_profile_table(a2, iso: pd.DataFrame) -> pd.DataFrame:
+    """One row per IsoFLOP budget: the sampled size range, the parabola's vertex and whether the
+    vertex lies inside that range; budgets Approach 2 had to skip are listed with the reason."""
+    rows = []
+    for p in a2.profiles:
+        g = iso[iso["C"] == p.C]
+        best = g.loc[g["L"].idxmin()]
+        rows.append(dict(C=p.C, n_models=p.n_models, N_min=g["N"].min(), N_max=g["N"].max(),
+                         N_opt=p.N_opt, D_opt=p.D_opt, tokens_per_param=p.D_opt / p.N_opt,
+                         loss_opt=p.loss_opt, best_run=best["run"], best_loss=best["L"],
+                         curvature=p.coeffs[2], vertex_inside=p.vertex_inside,
+                         bracketed=p.bracketed, skipped=""))
+    for reason in a2.skipped:
+        rows.append(dict(skipped=reason))
+    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------- Kaplan on our own runs

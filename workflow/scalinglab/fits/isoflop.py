@@ -28,6 +28,12 @@ class IsoFlopProfile:
     loss_opt: float
     n_models: int
     vertex_inside: bool  # the vertex lies within the sampled model sizes (not extrapolated)
+    bracketed: bool = True  # the lowest measured loss is at an interior size, not the ladder's end
+
+    @property
+    def reliable(self) -> bool:
+        """Both checks pass: the optimum is measured, not extrapolated past the ladder."""
+        return self.vertex_inside and self.bracketed
 
 
 @dataclass
@@ -58,10 +64,14 @@ def fit_isoflop_profile(C: float, N, L) -> IsoFlopProfile:
                             f"(curvature {c2:.3g}); widen the model range around the optimum")
     x_opt = -c1 / (2 * c2)
     N_opt = 10 ** x_opt
+    # A vertex can sit just inside the range while the data only fall towards one end; the
+    # optimum is bracketed when some sampled size on each side of the best one does worse.
+    best = x[np.argmin(L)]
     return IsoFlopProfile(C=float(C), coeffs=(float(c0), float(c1), float(c2)), N_opt=float(N_opt),
                           D_opt=float(C / (FLOPS_PER_PARAM_TOKEN * N_opt)),
                           loss_opt=float(c0 + c1 * x_opt + c2 * x_opt ** 2), n_models=N.size,
-                          vertex_inside=bool(x.min() <= x_opt <= x.max()))
+                          vertex_inside=bool(x.min() <= x_opt <= x.max()),
+                          bracketed=bool(x.min() < best < x.max()))
 
 
 def fit_chinchilla_approach2(C, N, L, *, n_boot: int = 200, seed: int = 0, level: float = 0.8

@@ -12,7 +12,7 @@ from ..fits.chinchilla import (ChinchillaFit, chinchilla_loss, compute_optimal_a
                                tokens_per_parameter)
 from ..fits.kaplan import ProportionalLaw
 from ..fits.published import BESIROGLU_2024, HOFFMANN_2022, ChinchillaLaw
-from .style import PALETTE, loglog, new_figure, plain_log_ticks, sequential_colors
+from .style import PALETTE, loglog, new_figure, sequential_colors
 
 
 def _law(cls, d):
@@ -58,8 +58,6 @@ def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
         ax_iso.plot(p["N_opt"], p["loss_opt"], "v", ms=8, mec="k",
                     color=bcolors[p["C"]] if inside else "none")
     ax_iso.set_xscale("log")
-    if iso["N"].max() / iso["N"].min() < 100:
-        plain_log_ticks(ax_iso, "x")
     outside = sum(not (p.get("vertex_inside", True) and p.get("bracketed", True))
                   for p in a2["profiles"])
     title = "IsoFLOP profiles (Approach 2)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scalinglab.figures.style import PALETTE, loglog, new_figure, plain_log_ticks, save
+from scalinglab.figures.style import PALETTE, loglog, new_figure, save
 
 _PANELS = {"width": ("params", "parameters N", "alpha_N", "α_N"),
            "data": ("samples", "training samples D", "alpha_D", "α_D")}
@@ -37,7 +37,7 @@ def _scaling_panel(ax, points, exponents, sweep, alpha):
                 label=f"theory {symbol} = {f['theory']:.2f}")
     elif len(fit):
         ax.text(0.03, 0.05, "too few points in fit range", transform=ax.transAxes, fontsize=8)
-    plain_log_ticks(loglog(ax))
+    loglog(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test loss (nats, Zipf-weighted)")
     ax.set_title(f"{'(a)' if sweep == 'width' else '(b)'} α+1 = {alpha + 1:g}")

@@ -11,7 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: rules run on clusters without a display
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator  # noqa: E402
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -57,26 +58,44 @@ def loglog(ax):
 
 
 def compact_number(v: float) -> str:
-    """0.5, 20, 2k, 50k, 1.5M, 3G: short tick labels that do not run into each other."""
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+    """0.5, 20, 2k, 50k, 1.5M, 3e9: short tick labels that do not run into each other
+    (k and M for sizes people say that way; powers of ten from 1e9 on, as FLOPs are written)."""
+    if abs(v) >= 1e9:
+        mantissa, exponent = f"{v:.1e}".split("e")
+        return f"{float(mantissa):g}e{int(exponent)}"
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
         if abs(v) >= scale:
             return f"{v / scale:g}{suffix}"
     return f"{v:g}"
 
 
-def plain_log_ticks(ax, which: str = "xy"):
-    """Label a short log axis (less than ~2 decades) at 1, 2, 5 x 10^k in compact numbers;
-    matplotlib's default labels every minor tick in 10^k notation and they overlap."""
-    plain = FuncFormatter(lambda v, _: compact_number(v))
-    for axis in [getattr(ax, f"{w}axis") for w in which]:
-        axis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
-        axis.set_major_formatter(plain)
-        axis.set_minor_formatter(plain)
-    return ax
+def tidy_log_axes(fig) -> None:
+    """Readable ticks on short log axes, applied to every figure by :func:`save`.
+
+    Matplotlib labels a log axis at powers of ten only; under two decades that leaves one label
+    or none, or (with minor labels) 10^k-notation labels that run into each other. Under two
+    decades: major ticks at 1, 2, 5 x 10^k; under one: about five evenly spaced ticks. Labels in
+    compact numbers (0.5, 20, 2k, 1.5M).
+    """
+    compact = FuncFormatter(lambda v, _: compact_number(v))
+    for ax in fig.axes:
+        for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            lo, hi = sorted(lim)
+            if axis.get_scale() != "log" or not lo > 0:
+                continue
+            decades = np.log10(hi / lo)
+            if decades >= 2:
+                continue
+            major = (MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]) if decades < 1
+                     else LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            axis.set_major_locator(major)
+            axis.set_major_formatter(compact)
+            axis.set_minor_locator(NullLocator())
 
 
 def save(fig, png_path: str | os.PathLike) -> None:
     """Write `png_path` and a vector PDF beside it, atomically (temp name, then rename)."""
+    tidy_log_axes(fig)
     png = Path(png_path)
     png.parent.mkdir(parents=True, exist_ok=True)
     for path in (png, png.with_suffix(".pdf")):

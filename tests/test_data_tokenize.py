@@ -1,8 +1,8 @@
 """Tokenization through the real tiktoken code path, offline, with a small custom Encoding.
 
 The GPT-2 vocabulary cannot be fetched here, so the tests build a tiktoken.Encoding with GPT-2's
-split pattern, byte-level ranks and a few merges: encode_ordinary_batch, special-token handling and
-the threading are tiktoken's own.
+split pattern, byte-level ranks and a few merges: encode_ordinary and special-token handling are
+tiktoken's own; the encoding travels to the worker processes by pickle, as GPT-2's does (by name).
 """
 import json
 
@@ -32,7 +32,7 @@ TEXTS = ["the cat in the hat", "<|endoftext|> is plain text here", "then", "√ºn√
 
 def test_tokenize_appends_eot_and_roundtrips_in_order():
     enc = tiny_encoding()
-    batches = list(tokenize.tokenize_texts(TEXTS, enc, batch_documents=7, threads=2))
+    batches = list(tokenize.tokenize_texts(TEXTS, enc, batch_documents=7, workers=2))
     flat = np.concatenate([b[0] for b in batches])
     lengths = np.concatenate([b[1] for b in batches])
     assert lengths.size == len(TEXTS) and lengths.sum() == flat.size
@@ -46,10 +46,10 @@ def test_tokenize_appends_eot_and_roundtrips_in_order():
     assert 258 in docs[0].tolist()  # the merge b"the" was applied
 
 
-def test_threads_do_not_change_the_output():
+def test_workers_do_not_change_the_output():
     enc = tiny_encoding()
-    one = np.concatenate([b[0] for b in tokenize.tokenize_texts(TEXTS, enc, batch_documents=3, threads=1)])
-    many = np.concatenate([b[0] for b in tokenize.tokenize_texts(TEXTS, enc, batch_documents=11, threads=4)])
+    one = np.concatenate([b[0] for b in tokenize.tokenize_texts(TEXTS, enc, batch_documents=3, workers=1)])
+    many = np.concatenate([b[0] for b in tokenize.tokenize_texts(TEXTS, enc, batch_documents=11, workers=4)])
     assert np.array_equal(one, many)
 
 

@@ -54,10 +54,10 @@ def open_source(cfg: dict, seed: int, encoding=None, threads: int | None = None)
         limit = split.documents_needed(total, cfg["val_fraction"], fractions) if total else None
         meta["openwebtext"] = {k: owt.get(k) for k in ("path", "revision", "data_files")}
         texts = sources.openwebtext_texts(owt, limit)
-        return tokenize_texts(texts, encoding, batch, threads), meta, total, limit
+        return tokenize_texts(texts, encoding, batch, workers=threads), meta, total, limit
     texts = sources.local_texts(cfg.get("local", {}))
     meta["local"] = {"paths": list(cfg["local"]["paths"]), "text_column": cfg["local"].get("text_column", "text")}
-    return tokenize_texts(texts, encoding, batch, threads), meta, None, None
+    return tokenize_texts(texts, encoding, batch, workers=threads), meta, None, None
 
 
 def stage_corpus(batches, staging: Path, expected: int | None, progress: bool = True) -> tuple[Path, np.ndarray]:

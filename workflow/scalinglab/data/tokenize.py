@@ -1,17 +1,22 @@
 """GPT-2 BPE through tiktoken, over the cores, with memory bounded by the batch size.
 
-Documents are encoded in batches with ``Encoding.encode_ordinary_batch`` (special tokens in the text
-are plain text, never control tokens) and an end-of-text token is appended to every document.
-tiktoken's Rust encoder releases the GIL, so a thread pool runs batches on every core; at most
-``2 × threads`` batches are in flight, so memory does not grow with the corpus.
+Documents are encoded with ``Encoding.encode_ordinary`` (special tokens in the text are plain
+text, never control tokens; the function ``encode_ordinary_batch`` maps over a thread pool) and
+an end-of-text token is appended to every document. Batches go to a pool of worker processes,
+not threads: measured here, two threads calling tiktoken encode only 1.2x faster than one (the
+regex split and the Python lists it returns hold the GIL), and ``encode_ordinary_batch`` with one
+thread per call runs at half the direct rate (a future per document). At most ``2 × workers``
+batches are in flight, so memory does not grow with the corpus; results come back in order.
 """
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
+import pickle
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -43,30 +48,61 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _encode_batch(encoding, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    ids = encoding.encode_ordinary_batch(texts, num_threads=1)
-    eot = [encoding.eot_token]
+def encode_documents(encoding, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(flat uint16 token ids with EOT after each document, per-document lengths) of one batch."""
+    encode = encoding.encode_ordinary
+    ids = [encode(text) for text in texts]
     lengths = np.fromiter((len(x) + 1 for x in ids), dtype=np.int64, count=len(ids))
-    flat = np.fromiter(itertools.chain.from_iterable(x + eot for x in ids), dtype=np.uint16, count=int(lengths.sum()))
+    ends = np.cumsum(lengths)
+    flat = np.empty(int(ends[-1]) if ends.size else 0, dtype=np.uint16)
+    for x, start in zip(ids, (ends - lengths).tolist()):
+        flat[start:start + len(x)] = x  # one C-level copy per document, not a Python loop per token
+    flat[ends - 1] = encoding.eot_token
     return flat, lengths
+
+
+_WORKER_ENCODING = None  # set once per worker process by _start_worker
+
+
+def _start_worker(encoding_state: bytes) -> None:
+    global _WORKER_ENCODING
+    # tiktoken pickles a registered encoding (gpt2) by name: the worker reloads it from the cache.
+    _WORKER_ENCODING = pickle.loads(encoding_state)
+
+
+def _encode_in_worker(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    return encode_documents(_WORKER_ENCODING, texts)
 
 
 def tokenize_texts(
     texts: Iterable[str],
     encoding,
     batch_documents: int = 256,
-    threads: int | None = None,
+    workers: int | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yields (flat uint16 token ids with EOT after each document, per-document lengths), in order."""
+    """Yields (flat uint16 token ids with EOT after each document, per-document lengths), in order.
+
+    `workers` processes encode (default: every core); 1 encodes here, without a pool.
+    """
     if encoding.n_vocab > 65536:
         raise DataError(f"tokenizer {encoding.name} has {encoding.n_vocab} tokens, more than uint16 token files hold")
-    threads = threads or default_threads()
+    workers = workers or default_threads()
     batches = iter(lambda it=iter(texts): list(itertools.islice(it, batch_documents)), [])
-    with ThreadPoolExecutor(threads) as pool:
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for batch in batches:
+            yield encode_documents(encoding, batch)
+        return
+    # fork, not spawn or forkserver: those re-import the parent's __main__, and a Snakemake
+    # `script:` runs its work at top level, so every worker would run the rule again. The
+    # workers touch nothing but their queue, numpy and tiktoken, none of which a parent thread
+    # holds a lock in.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(pickle.dumps(encoding),)) as pool:
         pending: deque = deque()
         for batch in batches:
-            pending.append(pool.submit(_encode_batch, encoding, batch))
-            if len(pending) >= 2 * threads:
+            pending.append(pool.submit(_encode_in_worker, batch))
+            if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()

@@ -10,7 +10,7 @@ from scalinglab.fits.chinchilla import (allocation_exponents, bootstrap_chinchil
                                         fit_chinchilla_approach3, initial_grid,
                                         tokens_per_parameter)
 from scalinglab.fits.checks import FitInputError
-from scalinglab.fits.envelope import LearningCurve, fit_chinchilla_approach1
+from scalinglab.fits.envelope import LearningCurve, fit_chinchilla_approach1, loss_envelope
 from scalinglab.fits.isoflop import fit_chinchilla_approach2
 from scalinglab.fits.public_points import read_points
 from scalinglab.fits.published import BESIROGLU_2024, BESIROGLU_2024_E_PRECISE, HOFFMANN_2022
@@ -125,6 +125,22 @@ def test_approach1_recovers_the_allocation_exponents():
     assert fit.envelope.C.size > 1000
     assert fit.N_law.exponent == pytest.approx(a, abs=0.05)
     assert fit.D_law.exponent == pytest.approx(b, abs=0.05)
+
+
+def test_envelope_stops_where_only_one_run_is_left():
+    """A single run that trains past all others is no comparison: its tail (high, mid-schedule
+    losses in the demo) must not end the envelope with a jump to its size."""
+    D = np.logspace(8, 10, 40)
+    small = LearningCurve(run="small", N=1e7, flops=6e7 * D, tokens=D, loss=chinchilla_loss(1e7, D, TRUE))
+    D_long = np.logspace(8, 11, 60)
+    big = LearningCurve(run="big", N=1e8, flops=6e8 * D_long, tokens=D_long,
+                        loss=chinchilla_loss(1e8, D_long, TRUE) + 0.5)
+    env = loss_envelope([small, big])
+    assert env.C.min() >= 6e8 * 1e8 * (1 - 1e-9) and env.C.max() <= 6e7 * 1e10 * (1 + 1e-9)
+    assert set(env.run) == {"small"}  # where both exist, the small run is lower
+    with pytest.raises(FitInputError, match="do not overlap"):
+        loss_envelope([small, LearningCurve(run="far", N=1e9, flops=6e9 * D * 1e6, tokens=D * 1e6,
+                                            loss=chinchilla_loss(1e9, D * 1e6, TRUE))])
 
 
 @pytest.mark.parametrize("N, D, L, match", [

@@ -56,8 +56,15 @@ def _log_interp(x_new, x, y):
     return out
 
 
-def loss_envelope(curves: list[LearningCurve], n_grid: int = 1500) -> Envelope:
-    """Lowest interpolated loss across runs at `n_grid` log-spaced FLOP values."""
+def loss_envelope(curves: list[LearningCurve], n_grid: int = 1500, min_runs: int = 2) -> Envelope:
+    """Lowest interpolated loss across runs at `n_grid` log-spaced FLOP values.
+
+    Only FLOP values that at least `min_runs` curves reach are kept: where one run is alone the
+    "lowest loss" is no comparison. In the demo, whose runs are short, a lone run's early or
+    mid-schedule losses made the envelope jump up after a smaller run ended (and at the very end
+    pulled N_opt to the longest run's size); with curves that overlap, as in Hoffmann et al. and
+    Kaplan et al., nothing is dropped.
+    """
     if len(curves) < 2:
         raise FitInputError(f"Approach 1 needs learning curves from at least 2 runs, got "
                             f"{len(curves)}")
@@ -69,10 +76,13 @@ def loss_envelope(curves: list[LearningCurve], n_grid: int = 1500) -> Envelope:
         cleaned.append((c, flops[order], tokens[order], loss[order]))
     lo = min(f[0] for _, f, _, _ in cleaned)
     hi = max(f[-1] for _, f, _, _ in cleaned)
-    C = np.logspace(np.log10(lo), np.log10(hi), n_grid)
+    C = np.clip(np.logspace(np.log10(lo), np.log10(hi), n_grid), lo, hi)  # ends exact, not 1 ulp out
     losses = np.vstack([_log_interp(C, f, l) for _, f, _, l in cleaned])
     tokens = np.vstack([_log_interp(C, f, t) for _, f, t, _ in cleaned])
-    covered = np.isfinite(losses).any(axis=0)
+    covered = np.isfinite(losses).sum(axis=0) >= min(min_runs, len(cleaned))
+    if not covered.any():
+        raise FitInputError(f"Approach 1: no FLOP value is reached by {min_runs} runs; the "
+                            f"learning curves do not overlap in compute")
     C, losses, tokens = C[covered], losses[:, covered], tokens[:, covered]
     best = np.nanargmin(losses, axis=0)
     cols = np.arange(C.size)

@@ -129,7 +129,7 @@ rule fig_kaplan_power_laws:
         summaries=lambda wc: run_summaries(fit_experiment("kaplan_experiment")),
     output:
         figure=report(figure("kaplan_fig1_power_laws"), caption="../report/fig_kaplan_power_laws.rst",
-                      category=KAPLAN_CAT, labels={"figure": "6 power laws (Kaplan Fig. 1)"}),
+                      category=KAPLAN_CAT, labels={"figure": "06 power laws (Kaplan Fig. 1)"}),
     log:
         f"{RESULTS}/logs/fits/fig_kaplan_power_laws.log",
     script:
@@ -144,7 +144,7 @@ rule fig_kaplan_joint:
         summaries=lambda wc: run_summaries(fit_experiment("kaplan_experiment")),
     output:
         figure=report(figure("kaplan_fig4_loss_n_d"), caption="../report/fig_kaplan_joint.rst",
-                      category=KAPLAN_CAT, labels={"figure": "7 L(N, D) (Kaplan Fig. 4)"}),
+                      category=KAPLAN_CAT, labels={"figure": "07 L(N, D) (Kaplan Fig. 4)"}),
     log:
         f"{RESULTS}/logs/fits/fig_kaplan_joint.log",
     script:
@@ -160,7 +160,7 @@ rule fig_kaplan_learning_curves:
     output:
         figure=report(figure("kaplan_fig2_learning_curves"),
                       caption="../report/fig_kaplan_learning_curves.rst",
-                      category=KAPLAN_CAT, labels={"figure": "8 learning curves (Kaplan Fig. 2)"}),
+                      category=KAPLAN_CAT, labels={"figure": "08 learning curves (Kaplan Fig. 2)"}),
     log:
         f"{RESULTS}/logs/fits/fig_kaplan_learning_curves.log",
     script:
@@ -175,7 +175,7 @@ rule fig_chinchilla_isoflop:
         summaries=chinchilla_run_summaries,
     output:
         figure=report(figure("chinchilla_isoflop"), caption="../report/fig_chinchilla_isoflop.rst",
-                      category=CHINCHILLA_CAT, labels={"figure": "9 IsoFLOP (Chinchilla Figs. 2-3)"}),
+                      category=CHINCHILLA_CAT, labels={"figure": "09 IsoFLOP (Chinchilla Figs. 2-3)"}),
     log:
         f"{RESULTS}/logs/fits/fig_chinchilla_isoflop.log",
     script:

@@ -82,7 +82,7 @@ rule niu_energy_landscapes:
     """Figure 1: energy landscapes of three 2-D patterns (Niu et al. 2024, Fig. 1)."""
     output:
         figure=report(figure("niu_energy_landscapes"), caption="../report/niu_energy_landscapes.rst",
-                      category="Niu et al. 2024", labels={"figure": "1 energy landscapes"}),
+                      category="Niu et al. 2024", labels={"figure": "01 energy landscapes"}),
     log:
         f"{RESULTS}/logs/figures/niu_energy_landscapes.log",
     script:
@@ -96,7 +96,7 @@ rule niu_memory_distances:
         distances=lambda wc: [f"{MEMORY}/{c}/distances.parquet" for c in memory_checkpoints()],
     output:
         figure=report(figure("niu_memory_distances"), caption="../report/niu_memory_distances.rst",
-                      category="Niu et al. 2024", labels={"figure": "2 memory distances"}),
+                      category="Niu et al. 2024", labels={"figure": "02 memory distances"}),
         table=report(f"{MEMORY}/distance_summary.csv", caption="../report/niu_memory_distances_table.rst",
                      category="Niu et al. 2024", labels={"table": "nearest distance against radius"}),
     log:
@@ -112,7 +112,7 @@ rule niu_data_fraction:
         summaries=lambda wc: run_summaries(config["memory"]["experiment"]),
     output:
         figure=report(figure("niu_data_fraction"), caption="../report/niu_data_fraction.rst",
-                      category="Niu et al. 2024", labels={"figure": "3 data-fraction curves"}),
+                      category="Niu et al. 2024", labels={"figure": "03 data-fraction curves"}),
     log:
         f"{RESULTS}/logs/figures/niu_data_fraction.log",
     script:
@@ -123,7 +123,7 @@ rule niu_allocation:
     """Figure 5: N = O(D²) beside Kaplan's and Chinchilla's allocations."""
     output:
         figure=report(figure("niu_allocation"), caption="../report/niu_allocation.rst",
-                      category="Niu et al. 2024", labels={"figure": "5 N against D allocations"}),
+                      category="Niu et al. 2024", labels={"figure": "05 N against D allocations"}),
         table=f"{MEMORY}/allocation_exponents.csv",
     log:
         f"{RESULTS}/logs/figures/niu_allocation.log",

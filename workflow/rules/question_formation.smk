@@ -57,7 +57,7 @@ rule qf_figure:
         meta=rules.qf_data.output.meta,
     output:
         figure=report(figure("niu_question_formation"), caption="../report/qf_figure.rst",
-                      category="Niu et al. 2024", labels={"figure": "4 question formation"}),
+                      category="Niu et al. 2024", labels={"figure": "04 question formation"}),
         table=report(f"{RESULTS}/tables/question_formation_accuracy.csv",
                      caption="../report/qf_accuracy_table.rst", category="Niu et al. 2024",
                      labels={"table": "question-formation accuracy"}),

@@ -33,7 +33,7 @@ def evaluate(name: str, expression, attempt: int = 1):
                                   threads=1, async_run=None)
 
 
-@pytest.mark.parametrize("name", ["slurm", "slurm-ci", "workstation"])
+@pytest.mark.parametrize("name", ["slurm", "slurm-ci", "workstation", "demo"])
 def test_profile_parses_as_a_mapping(name):
     profile = load(name)
     assert isinstance(profile, dict) and profile, name
@@ -163,3 +163,13 @@ def test_workstation_dry_run_builds_the_demo_dag(tmp_path):
     out = dry_run(tmp_path, "--profile", "profiles/workstation", "--forceall",
                   "--configfile", "workflow/config/demo.yaml")
     assert job_resources(out, "train"), out[-3000:]
+
+
+@pytest.mark.e2e  # a dry run of one figure's chain (~3 s)
+def test_demo_profile_takes_a_target_in_any_position(tmp_path):
+    """profiles/demo applies the demo config, so a figure target may follow the options."""
+    out = dry_run(tmp_path, "--profile", "profiles/demo", "--forceall",
+                  "results/figures/niu_data_fraction.png")
+    assert "workflow/config/demo.yaml" in out
+    rules = {job["rule"] for job in job_resources(out)}
+    assert rules == {"prepare_data", "train", "niu_data_fraction"}, rules

@@ -1,8 +1,9 @@
 """GPT-2 BPE through tiktoken, over the cores, with memory bounded by the batch size.
 
-Documents are encoded with ``Encoding.encode_ordinary`` (special tokens in the text are plain
-text, never control tokens; the function ``encode_ordinary_batch`` maps over a thread pool) and
-an end-of-text token is appended to every document. Batches go to a pool of worker processes,
+Documents are encoded with tiktoken's ordinary encoding (special tokens in the text are plain
+text, never control tokens), straight into numpy (``encode_to_numpy`` with
+``disallowed_special=()``, the array form of ``encode_ordinary``; ``encode_ordinary_batch`` only
+maps that over a thread pool), and an end-of-text token is appended to every document. Batches go to a pool of worker processes,
 not threads: measured here, two threads calling tiktoken encode only 1.2x faster than one (the
 regex split and the Python lists it returns hold the GIL), and ``encode_ordinary_batch`` with one
 thread per call runs at half the direct rate (a future per document). At most ``2 × workers``
@@ -49,16 +50,22 @@ def default_threads() -> int:
 
 
 def encode_documents(encoding, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(flat uint16 token ids with EOT after each document, per-document lengths) of one batch."""
-    encode = encoding.encode_ordinary
-    ids = [encode(text) for text in texts]
-    lengths = np.fromiter((len(x) + 1 for x in ids), dtype=np.int64, count=len(ids))
-    ends = np.cumsum(lengths)
-    flat = np.empty(int(ends[-1]) if ends.size else 0, dtype=np.uint16)
-    for x, start in zip(ids, (ends - lengths).tolist()):
-        flat[start:start + len(x)] = x  # one C-level copy per document, not a Python loop per token
-    flat[ends - 1] = encoding.eot_token
-    return flat, lengths
+    """(flat uint16 token ids with EOT after each document, per-document lengths) of one batch.
+
+    ``encode_to_numpy(text, disallowed_special=())`` is ``encode_ordinary`` (special tokens stay
+    text) returning tiktoken's own buffer as an array: no Python list per document, 1.3x the
+    ``encode_ordinary`` rate here.
+    """
+    eot = np.array([encoding.eot_token], dtype=np.uint32)
+    parts = []
+    for text in texts:
+        parts.append(encoding.encode_to_numpy(text, disallowed_special=()))
+        parts.append(eot)
+    lengths = np.fromiter((p.size + 1 for p in parts[::2]), dtype=np.int64, count=len(texts))
+    if not parts:
+        return np.empty(0, dtype=np.uint16), lengths
+    # ids < 65536 is checked once per encoding (tokenize_texts), so the narrowing is exact
+    return np.concatenate(parts).astype(np.uint16), lengths
 
 
 _WORKER_ENCODING = None  # set once per worker process by _start_worker

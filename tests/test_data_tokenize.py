@@ -5,6 +5,8 @@ split pattern, byte-level ranks and a few merges: encode_ordinary and special-to
 tiktoken's own; the encoding travels to the worker processes by pickle, as GPT-2's does (by name).
 """
 import json
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -51,6 +53,18 @@ def test_workers_do_not_change_the_output():
     one = np.concatenate([b[0] for b in tokenize.tokenize_texts(TEXTS, enc, batch_documents=3, workers=1)])
     many = np.concatenate([b[0] for b in tokenize.tokenize_texts(TEXTS, enc, batch_documents=11, workers=4)])
     assert np.array_equal(one, many)
+
+
+def _die_in_worker(texts):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_dead_worker_is_a_one_line_error(monkeypatch):
+    """A worker killed mid-corpus (OOM killer, scancel) stops the stage with a DataError naming
+    the knobs, not a BrokenProcessPool traceback."""
+    monkeypatch.setattr(tokenize, "_encode_in_worker", _die_in_worker)  # module-level: picklable
+    with pytest.raises(DataError, match="worker process died.*data.batch_documents"):
+        list(tokenize.tokenize_texts(TEXTS, tiny_encoding(), batch_documents=7, workers=2))
 
 
 def test_gpt2_unavailable_names_the_alternatives(monkeypatch):

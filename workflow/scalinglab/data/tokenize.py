@@ -18,6 +18,7 @@ import pickle
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
@@ -104,12 +105,17 @@ def tokenize_texts(
     # workers touch nothing but their queue, numpy and tiktoken, none of which a parent thread
     # holds a lock in.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(pickle.dumps(encoding),)) as pool:
-        pending: deque = deque()
-        for batch in batches:
-            pending.append(pool.submit(_encode_in_worker, batch))
-            if len(pending) >= 2 * workers:
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                 initargs=(pickle.dumps(encoding),)) as pool:
+            pending: deque = deque()
+            for batch in batches:
+                pending.append(pool.submit(_encode_in_worker, batch))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    except BrokenProcessPool:
+        raise DataError(f"a tokenizer worker process died (killed, or out of memory with "
+                        f"{workers} workers x {batch_documents} documents a batch): lower "
+                        f"data.batch_documents or the rule's threads") from None

@@ -2,7 +2,7 @@
 
 The GPT-2 vocabulary cannot be fetched here, so the tests build a tiktoken.Encoding with GPT-2's
 split pattern, byte-level ranks and a few merges: encode_ordinary and special-token handling are
-tiktoken's own; the encoding travels to the worker processes by pickle, as GPT-2's does (by name).
+tiktoken's own, and the forked worker processes use the same Encoding object.
 """
 import json
 import os

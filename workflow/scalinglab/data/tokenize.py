@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-import pickle
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -71,10 +70,9 @@ def encode_documents(encoding, texts: list[str]) -> tuple[np.ndarray, np.ndarray
 _WORKER_ENCODING = None  # set once per worker process by _start_worker
 
 
-def _start_worker(encoding_state: bytes) -> None:
+def _start_worker(encoding) -> None:
     global _WORKER_ENCODING
-    # tiktoken pickles a registered encoding (gpt2) by name: the worker reloads it from the cache.
-    _WORKER_ENCODING = pickle.loads(encoding_state)
+    _WORKER_ENCODING = encoding  # a forked worker inherits the object: nothing is pickled
 
 
 def _encode_in_worker(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +104,7 @@ def tokenize_texts(
     context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(pickle.dumps(encoding),)) as pool:
+                                 initargs=(encoding,)) as pool:
             pending: deque = deque()
             for batch in batches:
                 pending.append(pool.submit(_encode_in_worker, batch))

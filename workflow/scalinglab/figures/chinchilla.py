@@ -52,14 +52,12 @@ def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
         g = iso[iso["C"] == p["C"]]
         x = np.linspace(np.log10(g["N"].min()) - 0.2, np.log10(g["N"].max()) + 0.2, 100)
         ax_iso.plot(10 ** x, c0 + c1 * x + c2 * x ** 2, color=bcolors[p["C"]], lw=1.1)
-        # A vertex outside the sampled sizes is an extrapolation, not a measured optimum
+        # A minimum the sampled sizes do not bracket is an extrapolation, not a measured optimum
         # (Hoffmann et al. chose model ranges that bracket it): draw it hollow.
-        inside = p.get("vertex_inside", True) and p.get("bracketed", True)
         ax_iso.plot(p["N_opt"], p["loss_opt"], "v", ms=8, mec="k",
-                    color=bcolors[p["C"]] if inside else "none")
+                    color=bcolors[p["C"]] if p["reliable"] else "none")
     ax_iso.set_xscale("log")
-    outside = sum(not (p.get("vertex_inside", True) and p.get("bracketed", True))
-                  for p in a2["profiles"])
+    outside = sum(not p["reliable"] for p in a2["profiles"])
     title = "IsoFLOP profiles (Approach 2)"
     if outside:
         title += f"\n{outside} of {len(a2['profiles'])} minima not bracketed (hollow)"
@@ -76,9 +74,7 @@ def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
         l1 = _law(ProportionalLaw, a1[law_key])
         ax.plot(C_all, _line(l1, C_all), color=PALETTE[0], label=f"Approach 1: {e}={l1.exponent:.2f}")
         for p in a2["profiles"]:
-            ax.plot(p["C"], p[key], "v", mec="k",
-                    color=PALETTE[1] if p.get("vertex_inside", True) and p.get("bracketed", True)
-                    else "none")
+            ax.plot(p["C"], p[key], "v", mec="k", color=PALETTE[1] if p["reliable"] else "none")
         l2 = _law(ProportionalLaw, a2[law_key])
         ax.plot(C_all, _line(l2, C_all), color=PALETTE[1], label=f"Approach 2: {e}={l2.exponent:.2f}")
         ax.plot(C_all, law3_line, color=PALETTE[2], ls="--",

@@ -86,7 +86,8 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
     data["approach1"] = dict(C=env.C[keep].tolist(), loss=env.loss[keep].tolist(),
                              N_opt=env.N_opt[keep].tolist(), D_opt=env.D_opt[keep].tolist(),
                              N_law=asdict(a1.N_law), D_law=asdict(a1.D_law))
-    data["approach2"] = dict(profiles=[asdict(p) for p in a2.profiles], skipped=a2.skipped,
+    data["approach2"] = dict(profiles=[{**asdict(p), "reliable": p.reliable} for p in a2.profiles],
+                             skipped=a2.skipped,
                              N_law=asdict(a2.N_law), D_law=asdict(a2.D_law))
     data["approach3"] = dict(law=asdict(boot.fit), a=a3, b=b3)
     data["points"] = final[["run", "model", "N", "D", "C", "L"]].to_dict(orient="list")

@@ -186,6 +186,9 @@ class ChinchillaBootstrap:
         return float(lo), float(hi)
 
 
+DERIVED_QUANTITIES = ("E", "A", "B", "alpha", "beta", "a", "b", "G")
+
+
 def derived_quantities(law: ChinchillaLaw) -> dict[str, float]:
     a, b = allocation_exponents(law)
     return {"E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta,
@@ -238,5 +241,5 @@ def _replicate_quantities(theta: np.ndarray, objective: float) -> dict[str, floa
     ok = (np.isfinite(objective) and all(map(math.isfinite, (law.E, law.A, law.B)))
           and law.alpha > 0 and law.beta > 0)
     if not ok:
-        return dict.fromkeys(("E", "A", "B", "alpha", "beta", "a", "b", "G"), math.nan)
+        return dict.fromkeys(DERIVED_QUANTITIES, math.nan)
     return derived_quantities(law)

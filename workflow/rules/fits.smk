@@ -5,9 +5,19 @@ KAPLAN_CAT = "Kaplan et al. 2020"
 CHINCHILLA_CAT = "Hoffmann et al. 2022"
 
 
+# The copy of the public points shipped inside the package (its source: fits/data/README.md).
+SHIPPED_CHINCHILLA_POINTS = os.path.relpath(
+    os.path.join(workflow.basedir, "workflow/scalinglab/fits/data/chinchilla_fig4_points.csv"))
+
+
 def chinchilla_points_csv():
-    """The public points: a local file named in the config, else the downloaded copy."""
-    return config["fits"]["chinchilla_points"] or f"{FITS}/chinchilla_fig4_points.csv"
+    """The public points: the shipped copy (null or empty), the downloaded one (`download`), or a file."""
+    choice = config["fits"]["chinchilla_points"]
+    if choice is None or choice == "":
+        return SHIPPED_CHINCHILLA_POINTS
+    if choice == "download":
+        return f"{FITS}/chinchilla_fig4_points.csv"
+    return choice
 
 
 def fit_experiment(key):

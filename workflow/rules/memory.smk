@@ -63,8 +63,6 @@ rule memory_distances:
         summary=f"{MEMORY}/{{checkpoint}}/summary.json",
     log:
         f"{RESULTS}/logs/memory/{{checkpoint}}.log",
-    wildcard_constraints:
-        checkpoint="[^/]+",
     benchmark:
         f"{RESULTS}/benchmarks/memory/{{checkpoint}}.tsv"
     params:

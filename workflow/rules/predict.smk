@@ -70,8 +70,6 @@ rule predict_extrapolation_figure:
                    caption="../report/predict_extrapolation.rst", category=PREDICT_CATEGORY,
                    labels={"figure": "extrapolation check", "data": "{dataset}"}),
         pdf=f"{RESULTS}/figures/predict_extrapolation_{{dataset}}.pdf",
-    wildcard_constraints:
-        dataset="runs|public",
     params:
         title=lambda wc: ("the pipeline's own runs: fit on all but the largest, predict them"
                           if wc.dataset == "runs" else

@@ -17,9 +17,6 @@ rule quantization_sweep:
         f"{RESULTS}/logs/quantization/{{sweep}}_a{{alpha}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/quantization/{{sweep}}_a{{alpha}}.tsv"
-    wildcard_constraints:
-        sweep="width|data",
-        alpha=r"[0-9.e+-]+",
     threads: lambda wildcards: config["quantization"]["threads"]
     resources:
         mem_mb=lambda wildcards: config["quantization"]["mem_mb"],

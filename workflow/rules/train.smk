@@ -3,6 +3,7 @@
 # (torchrun with one process per GPU when a run asks for more than one).
 from scalinglab.model import GPTConfig, model_shape
 from scalinglab.train.config import TrainConfig, merge_train
+from scalinglab.train.preflight import check_world
 
 
 def train_settings(experiment):
@@ -13,7 +14,10 @@ def train_settings(experiment):
 # Fail at parse time, before any job starts: unknown keys, bad values, unknown models, n_embd % n_head.
 for _experiment in config["experiments"]:
     _settings = train_settings(_experiment)
-    TrainConfig.from_dict(_settings, where=f"experiments.{_experiment}.train")
+    _where = f"experiments.{_experiment}.train"
+    # micro_batch x block_size x processes must divide batch_tokens: the job's processes are its gpus
+    check_world(TrainConfig.from_dict(_settings, where=_where),
+                max(1, int(_settings.get("resources", {}).get("gpus", 0))), _where)
     for _model in config["experiments"][_experiment]["models"]:
         GPTConfig(**model_shape(_model, config["models"]), block_size=_settings["block_size"])
 
@@ -30,10 +34,43 @@ def train_resources(experiment):
             **train_settings(experiment).get("resources", {})}
 
 
+def experiment_subsets(experiment):
+    return [subset_json(f) for f in config["experiments"][experiment]["fractions"]]
+
+
+def preflight_json(experiment):
+    return f"{RESULTS}/train/{experiment}/preflight.json"
+
+
+localrules:
+    train_preflight,
+
+
+rule train_preflight:
+    """Settings against what exists only after the data stage (tokens per subset) and the job's
+    process count: a config error fails here once (retries: 0), before any training job starts,
+    instead of failing each training job `retries` + 1 times (on Slurm, each time a new batch job)."""
+    input:
+        train=lambda wc: experiment_subsets(wc.experiment),
+        val=VAL_JSON,
+    output:
+        preflight_json("{experiment}"),
+    log:
+        f"{RESULTS}/logs/train/{{experiment}}/preflight.log",
+    params:
+        settings=lambda wc: train_settings(wc.experiment),
+        gpus=lambda wc: train_resources(wc.experiment)["gpus"],
+    retries: 0
+    script:
+        "../scripts/train_preflight.py"
+
+
 rule train:
     input:
         train=lambda wc: subset_json(train_run_spec(wc)["fraction"]),
         val=VAL_JSON,
+        # ancient: a rerun check (new gpu count, edited script) does not by itself retrain finished runs
+        preflight=ancient(preflight_json("{experiment}")),
     output:
         metrics=f"{RESULTS}/train/{{experiment}}/{{run}}/metrics.csv",
         summary=f"{RESULTS}/train/{{experiment}}/{{run}}/summary.json",

@@ -25,11 +25,11 @@ class ConfigError(ValueError):
     """A setting that does not fit the prepared data, the job or the spec: retrying will not help."""
 
 
-def check_windows(n_tokens: int, block_size: int, name: str) -> int:
+def check_windows(n_tokens: int, block_size: int, name: str, where: str = "train") -> int:
     """Windows of block_size + 1 tokens in a token file; at least one is needed."""
     n_windows = (int(n_tokens) - 1) // block_size
     if n_windows < 1:
-        raise ConfigError(f"train.block_size={block_size} needs at least {block_size + 1} tokens but "
+        raise ConfigError(f"{where}.block_size={block_size} needs at least {block_size + 1} tokens but "
                           f"{name} holds {n_tokens}: lower train.block_size or use more data")
     return n_windows
 
@@ -54,7 +54,7 @@ def check_experiment(settings: dict, gpus: int, train_sidecars: list[str], val_s
     vocab, windows = set(), {}
     for path in [*train_sidecars, val_sidecar]:
         meta = read_sidecar(Path(path))
-        windows[str(path)] = check_windows(meta["tokens"], cfg.block_size, f"{path} (prepared by the data stage)")
+        windows[str(path)] = check_windows(meta["tokens"], cfg.block_size, f"{path} (prepared by the data stage)", where)
         vocab.add(meta["vocab_size"])
     if len(vocab) > 1:
         raise ConfigError(f"the token files of {where} have different vocab_size {sorted(vocab)}: "
@@ -114,7 +114,38 @@ def check_spec(spec, where: str) -> dict:
     for f in fields(TrainConfig):
         if f.name in spec.get("train", {}) and not _type_ok(spec["train"][f.name], hints[f.name]):
             raise ConfigError(f"{where}: train.{f.name}={spec['train'][f.name]!r} must be {_type_name(hints[f.name])}")
+    _check_train_ranges(spec.get("train", {}), where)
     return spec
+
+
+def fields_of(validator, schema: dict) -> list[str]:
+    if "$ref" in schema:
+        schema = validator.resolver.resolve(schema["$ref"])[1]
+    return list(schema.get("properties", {}))
+
+
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+
+
+def _check_train_ranges(settings: dict, where: str):
+    """Ranges and allowed values from the config schema's `train` section: the one definition
+    the workflow validates with, applied to a hand-written spec too (absent outside a checkout)."""
+    if not SCHEMA.is_file():
+        return
+    import jsonschema
+    import yaml
+
+    root = yaml.safe_load(SCHEMA.read_text())
+    train = root["properties"]["train"]
+    train = {**train, **{k: root[k] for k in ("definitions", "$defs") if k in root}}  # for any $ref
+    validator = jsonschema.Draft202012Validator(train)
+    # unknown keys are TrainConfig's to report (it lists the known ones)
+    known = set(fields_of(validator, train))
+    settings = {k: v for k, v in settings.items() if not known or k in known}
+    for err in validator.iter_errors(settings):
+        key = ".".join(str(p) for p in err.absolute_path)
+        value = f"={err.instance!r}" if key else ""
+        raise ConfigError(f"{where}: train.{key}{value}: {err.message}")
 
 
 def load_spec(path: str) -> dict:

@@ -1,6 +1,8 @@
 # Rules: train. One job per (experiment, run): a GPT-2-family model on one nested data subset.
 # The science is scalinglab.train; the script only writes the run spec and starts the process
 # (torchrun with one process per GPU when a run asks for more than one).
+import sys
+
 from scalinglab.model import GPTConfig, model_shape
 from scalinglab.train.config import TrainConfig, merge_train
 from scalinglab.train.preflight import check_world
@@ -15,11 +17,14 @@ def train_settings(experiment):
 for _experiment in config["experiments"]:
     _settings = train_settings(_experiment)
     _where = f"experiments.{_experiment}.train"
-    # micro_batch x block_size x processes must divide batch_tokens: the job's processes are its gpus
-    check_world(TrainConfig.from_dict(_settings, where=_where),
-                max(1, int(_settings.get("resources", {}).get("gpus", 0))), _where)
-    for _model in config["experiments"][_experiment]["models"]:
-        GPTConfig(**model_shape(_model, config["models"]), block_size=_settings["block_size"])
+    try:
+        # micro_batch x block_size x processes must divide batch_tokens: the job's processes are its gpus
+        check_world(TrainConfig.from_dict(_settings, where=_where),
+                    max(1, int(_settings.get("resources", {}).get("gpus", 0))), _where)
+        for _model in config["experiments"][_experiment]["models"]:
+            GPTConfig(**model_shape(_model, config["models"]), block_size=_settings["block_size"])
+    except ValueError as err:
+        sys.exit(f"config error: experiments.{_experiment}: {err}")
 
 
 def train_run_spec(wildcards):

@@ -118,10 +118,14 @@ def check_spec(spec, where: str) -> dict:
     return spec
 
 
-def fields_of(validator, schema: dict) -> list[str]:
-    if "$ref" in schema:
-        schema = validator.resolver.resolve(schema["$ref"])[1]
-    return list(schema.get("properties", {}))
+def _resolve(root: dict, schema: dict) -> dict:
+    """Follow a local "$ref" ("#/$defs/x") to the schema it names."""
+    while "$ref" in schema and schema["$ref"].startswith("#/"):
+        target = root
+        for part in schema["$ref"][2:].split("/"):
+            target = target[part]
+        schema = target
+    return schema
 
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
@@ -140,7 +144,7 @@ def _check_train_ranges(settings: dict, where: str):
     train = {**train, **{k: root[k] for k in ("definitions", "$defs") if k in root}}  # for any $ref
     validator = jsonschema.Draft202012Validator(train)
     # unknown keys are TrainConfig's to report (it lists the known ones)
-    known = set(fields_of(validator, train))
+    known = set(_resolve(root, train).get("properties", {}))
     settings = {k: v for k, v in settings.items() if not known or k in known}
     for err in validator.iter_errors(settings):
         key = ".".join(str(p) for p in err.absolute_path)

@@ -565,6 +565,7 @@ def test_config_file_checker_names_file_and_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.e2e  # a whole-DAG dry run (~12 s)
 def test_chinchilla_points_null_is_not_a_path(checkout):
     """`fits.chinchilla_points: null` means the default points, never a file called "null"."""
     proc = snakemake(checkout, [DEMO], "--dry-run", "--forceall", "--config", "fits={chinchilla_points: null}")
@@ -581,6 +582,7 @@ def prepared(checkout):
     return checkout
 
 
+@pytest.mark.e2e  # runs the demo data stage and a preflight job (~30 s)
 def test_block_size_against_prepared_tokens_fails_once_and_is_not_retried(prepared):
     bad = config_file(TOO_LONG, "toolong.yaml")(prepared)
     proc = snakemake(prepared, [DEMO, bad], TOO_LONG_RUN, "--retries", "2")
@@ -593,6 +595,7 @@ def test_block_size_against_prepared_tokens_fails_once_and_is_not_retried(prepar
     assert not (prepared / TOO_LONG_RUN).exists()
 
 
+@pytest.mark.e2e  # needs the demo data stage run
 def test_config_change_after_the_data_stage_reruns_it(prepared):
     """Group 3: a changed data.synthetic value marks the data stage (and only what needs it) stale."""
     changed = config_file({"data": {"synthetic": {"alpha": 0.75}}}, "alpha.yaml")(prepared)

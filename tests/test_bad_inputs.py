@@ -610,3 +610,32 @@ def test_enough_cases():
     cases = TRAIN + VERIFY + PLAN + DATA + SNAKEMAKE
     assert len(cases) >= 50, len(cases)  # plus the separate tests below the tables
     assert {c.group for c in cases} | {1, 3} >= {1, 2, 3, 4, 5}
+
+
+def test_preflight_reads_only_sidecars_and_names_the_experiment(tokens):
+    """The train_preflight stage without Snakemake: fits, and the one line when it does not."""
+    from scalinglab.train.preflight import ConfigError, check_experiment
+
+    settings = dict(block_size=16, batch_tokens=256, micro_batch=8)
+    ok = check_experiment(settings, 2, [str(tokens["train"])], str(tokens["val"]), "experiments.e.train")
+    assert ok["world_size"] == 2 and ok["grad_accum"] == 1 and ok["vocab_size"] == VOCAB
+    assert ok["windows"][str(tokens["train"])] == (3000 - 1) // 16
+    with pytest.raises(ConfigError, match=r"experiments\.e\.train\.block_size=16 .*tiny\.json .* holds 10"):
+        check_experiment(settings, 0, [str(tokens["tiny"])], str(tokens["val"]), "experiments.e.train")
+    with pytest.raises(ConfigError, match=r"experiments\.e\.train\.batch_tokens=256 .* x 3 = 384"):
+        check_experiment(settings, 3, [str(tokens["train"])], str(tokens["val"]), "experiments.e.train")
+    with pytest.raises(ConfigError, match=r"different vocab_size \[64, 128\]"):
+        check_experiment(settings, 1, [str(tokens["train"])], str(tokens["val128"]), "experiments.e.train")
+
+
+def test_one_unreadable_checkpoint_of_several_still_resumes(tmp_path, tokens):
+    """Only when every checkpoint fails does training stop; otherwise it warns and resumes."""
+    from scalinglab.train import train_run
+
+    train_run(spec(tmp_path, tokens))
+    for name in ("summary.json", "metrics.csv", "model.safetensors"):
+        (tmp_path / "run" / name).unlink()
+    (tmp_path / "run" / "checkpoints" / "step_00000004.pt").write_bytes(b"truncated")
+    with pytest.warns(UserWarning, match="skipping unreadable checkpoint .*step_00000004.pt"):
+        summary = train_run(spec(tmp_path, tokens))
+    assert summary["steps"] == 4 and (tmp_path / "run" / "summary.json").exists()

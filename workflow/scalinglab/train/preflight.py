@@ -30,7 +30,7 @@ def check_windows(n_tokens: int, block_size: int, name: str, where: str = "train
     n_windows = (int(n_tokens) - 1) // block_size
     if n_windows < 1:
         raise ConfigError(f"{where}.block_size={block_size} needs at least {block_size + 1} tokens but "
-                          f"{name} holds {n_tokens}: lower train.block_size or use more data")
+                          f"{name} holds {n_tokens}: lower {where}.block_size or use more data")
     return n_windows
 
 

@@ -1,16 +1,7 @@
 # Rules: train. One job per (experiment, run): a GPT-2-family model on one nested data subset.
 # The science is scalinglab.train; the script only writes the run spec and starts the process
 # (torchrun with one process per GPU when a run asks for more than one).
-import sys
-
-from scalinglab.model import GPTConfig, model_shape
-from scalinglab.train.config import TrainConfig, merge_train
 from scalinglab.train.preflight import check_world
-
-
-def train_settings(experiment):
-    """The global `train` section with the experiment's overrides on top (nested dicts merge)."""
-    return merge_train(config["train"], config["experiments"][experiment].get("train"))
 
 
 # Fail at parse time, before any job starts: unknown keys, bad values, unknown models, n_embd % n_head.
@@ -19,24 +10,18 @@ for _experiment in config["experiments"]:
     _where = f"experiments.{_experiment}.train"
     try:
         # micro_batch x block_size x processes must divide batch_tokens: the job's processes are its gpus
-        check_world(TrainConfig.from_dict(_settings, where=_where),
-                    max(1, int(_settings.get("resources", {}).get("gpus", 0))), _where)
+        check_world(
+            TrainConfig.from_dict(_settings, where=_where),
+            max(1, int(_settings.get("resources", {}).get("gpus", 0))),
+            _where,
+        )
         for _model in config["experiments"][_experiment]["models"]:
-            GPTConfig(**model_shape(_model, config["models"]), block_size=_settings["block_size"])
+            GPTConfig(
+                **model_shape(_model, config["models"]),
+                block_size=_settings["block_size"],
+            )
     except ValueError as err:
         sys.exit(f"config error: experiments.{_experiment}: {err}")
-
-
-def train_run_spec(wildcards):
-    runs = experiment_runs(wildcards.experiment)
-    if wildcards.run not in runs:
-        raise ValueError(f"run {wildcards.run!r} is not part of experiment {wildcards.experiment!r}")
-    return runs[wildcards.run]
-
-
-def train_resources(experiment):
-    return {**dict(gpus=0, threads=2, mem_mb=8000, runtime_min=60),
-            **train_settings(experiment).get("resources", {})}
 
 
 def experiment_subsets(experiment):
@@ -59,22 +44,25 @@ rule train_preflight:
         train=lambda wc: experiment_subsets(wc.experiment),
         val=VAL_JSON,
     output:
-        preflight_json("{experiment}"),
+        preflight=preflight_json("{experiment}"),
     log:
         f"{RESULTS}/logs/train/{{experiment}}/preflight.log",
+    retries: 0
+    conda:
+        TRAIN_ENV
     params:
         settings=lambda wc: train_settings(wc.experiment),
         gpus=lambda wc: train_resources(wc.experiment)["gpus"],
-    retries: 0
+        where=lambda wc: f"experiments.{wc.experiment}.train",
     script:
-        "../scripts/train_preflight.py"
+        STAGE
 
 
 rule train:
     input:
         train=lambda wc: subset_json(train_run_spec(wc)["fraction"]),
         val=VAL_JSON,
-        # ancient: a rerun check (new gpu count, edited script) does not by itself retrain finished runs
+        # ancient: a rerun check (new gpu count, edited code) does not by itself retrain finished runs
         preflight=ancient(preflight_json("{experiment}")),
     output:
         metrics=f"{RESULTS}/train/{{experiment}}/{{run}}/metrics.csv",
@@ -84,22 +72,31 @@ rule train:
         f"{RESULTS}/logs/train/{{experiment}}/{{run}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{experiment}}/{{run}}.tsv"
+    # A retried job resumes from its last checkpoint (results/train/<experiment>/<run>/checkpoints).
+    retries: 2
+    conda:
+        TRAIN_ENV
+    threads: lambda wc: train_resources(wc.experiment)["threads"]
+    resources:
+        gpu=lambda wc: train_resources(wc.experiment)["gpus"],
+        cpus_per_gpu=lambda wc: max(
+            1,
+            train_resources(wc.experiment)["threads"]
+            // max(1, train_resources(wc.experiment)["gpus"]),
+        ),
+        mem_mb=lambda wc, attempt: train_resources(wc.experiment)["mem_mb"]
+        * min(attempt, 2),
+        runtime=lambda wc, attempt: train_resources(wc.experiment)["runtime_min"]
+        * attempt,
     params:
         identity=lambda wc: dict(train_run_spec(wc), run=wc.run),
         shape=lambda wc: model_shape(train_run_spec(wc)["model"], config["models"]),
         settings=lambda wc: train_settings(wc.experiment),
         gpus=lambda wc: train_resources(wc.experiment)["gpus"],
-    threads: lambda wc: train_resources(wc.experiment)["threads"]
-    resources:
-        gpu=lambda wc: train_resources(wc.experiment)["gpus"],
-        cpus_per_gpu=lambda wc: max(1, train_resources(wc.experiment)["threads"]
-                                    // max(1, train_resources(wc.experiment)["gpus"])),
-        mem_mb=lambda wc, attempt: train_resources(wc.experiment)["mem_mb"] * min(attempt, 2),
-        runtime=lambda wc, attempt: train_resources(wc.experiment)["runtime_min"] * attempt,
-    # A retried job resumes from its last checkpoint (results/train/<experiment>/<run>/checkpoints).
-    retries: 2
     script:
-        "../scripts/train.py"
+        STAGE
 
 
-ALL_TARGETS += [s for experiment in config["experiments"] for s in run_summaries(experiment)]
+ALL_TARGETS += [
+    s for experiment in config["experiments"] for s in run_summaries(experiment)
+]

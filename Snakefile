@@ -11,6 +11,17 @@ from scalinglab.config import ConfigError, check_config
 min_version("9.19")
 
 
+# Snakemake's own message for a YAML syntax error names neither file nor line: check ours first.
+import sys
+
+from scalinglab.config_file import ConfigFileError, load_yaml
+
+try:
+    load_yaml("config.yaml")
+except ConfigFileError as err:
+    sys.exit(f"config error: {err}")
+
+
 configfile: "config.yaml"
 
 

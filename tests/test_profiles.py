@@ -172,4 +172,4 @@ def test_demo_profile_takes_a_target_in_any_position(tmp_path):
                   "results/figures/memory_fig3_data_fraction.png")
     assert "workflow/config/demo.yaml" in out
     rules = {job["rule"] for job in job_resources(out)}
-    assert rules == {"prepare_data", "train", "memory_fig3_data_fraction"}, rules
+    assert rules == {"prepare_data", "train_preflight", "train", "memory_fig3_data_fraction"}, rules

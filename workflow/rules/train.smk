@@ -1,13 +1,20 @@
 # Rules: train. One job per (experiment, run): a GPT-2-family model on one nested data subset.
 # The science is scalinglab.train; the script only writes the run spec and starts the process
 # (torchrun with one process per GPU when a run asks for more than one).
+from scalinglab.train.preflight import check_world
 
 
 # Fail at parse time, before any job starts: unknown keys, bad values, unknown models, n_embd % n_head.
 for _experiment in config["experiments"]:
     _settings = train_settings(_experiment)
+    _where = f"experiments.{_experiment}.train"
     try:
-        TrainConfig.from_dict(_settings, where=f"experiments.{_experiment}.train")
+        # micro_batch x block_size x processes must divide batch_tokens: the job's processes are its gpus
+        check_world(
+            TrainConfig.from_dict(_settings, where=_where),
+            max(1, int(_settings.get("resources", {}).get("gpus", 0))),
+            _where,
+        )
         for _model in config["experiments"][_experiment]["models"]:
             GPTConfig(
                 **model_shape(_model, config["models"]),
@@ -17,10 +24,46 @@ for _experiment in config["experiments"]:
         sys.exit(f"config error: experiments.{_experiment}: {err}")
 
 
+def experiment_subsets(experiment):
+    return [subset_json(f) for f in config["experiments"][experiment]["fractions"]]
+
+
+def preflight_json(experiment):
+    return f"{RESULTS}/train/{experiment}/preflight.json"
+
+
+localrules:
+    train_preflight,
+
+
+rule train_preflight:
+    """Settings against what exists only after the data stage (tokens per subset) and the job's
+    process count: a config error fails here once (retries: 0), before any training job starts,
+    instead of failing each training job `retries` + 1 times (on Slurm, each time a new batch job)."""
+    input:
+        train=lambda wc: experiment_subsets(wc.experiment),
+        val=VAL_JSON,
+    output:
+        preflight=preflight_json("{experiment}"),
+    log:
+        f"{RESULTS}/logs/train/{{experiment}}/preflight.log",
+    retries: 0
+    conda:
+        TRAIN_ENV
+    params:
+        settings=lambda wc: train_settings(wc.experiment),
+        gpus=lambda wc: train_resources(wc.experiment)["gpus"],
+        where=lambda wc: f"experiments.{wc.experiment}.train",
+    script:
+        STAGE
+
+
 rule train:
     input:
         train=lambda wc: subset_json(train_run_spec(wc)["fraction"]),
         val=VAL_JSON,
+        # ancient: a rerun check (new gpu count, edited code) does not by itself retrain finished runs
+        preflight=ancient(preflight_json("{experiment}")),
     output:
         metrics=f"{RESULTS}/train/{{experiment}}/{{run}}/metrics.csv",
         summary=f"{RESULTS}/train/{{experiment}}/{{run}}/summary.json",

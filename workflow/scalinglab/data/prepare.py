@@ -99,6 +99,21 @@ def gather(corpus_path: Path, offsets: np.ndarray, doc_ids: np.ndarray, writer: 
         os.close(fd)
 
 
+def remove_stale_staging(out_dir: Path) -> list[Path]:
+    """Delete what a killed data stage left: its staging directory (the whole staged corpus, about
+    18 GB at paper scale) and half-written outputs. Only one data job writes to `out_dir` at a time
+    (Snakemake's lock on the working directory), so everything of this kind is stale."""
+    stale = [*out_dir.glob(".staging-*"), *out_dir.glob("*.tmp-*"), *out_dir.glob("subsets/*.tmp-*")]
+    for path in stale:
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
+        log.warning("removing %s (%.2f GB) left by a killed data stage", path, size / 1e9)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
+
+
 def prepare_data(cfg: dict, out_dir: str | os.PathLike, seed: int, encoding=None,
                  threads: int | None = None, progress: bool = True) -> dict[str, dict]:
     """Write out_dir/val.{bin,json} and out_dir/subsets/<label>.{bin,json}; return {path: sidecar}.
@@ -110,6 +125,7 @@ def prepare_data(cfg: dict, out_dir: str | os.PathLike, seed: int, encoding=None
     fractions = split.check_fractions(cfg["fractions"])
     batches, meta, total, limit = open_source(cfg, seed, encoding, threads or default_threads())
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out_dir)
     staging = out_dir / f".staging-{os.getpid()}"
     staging.mkdir(exist_ok=True)
     writers: list[TokenWriter] = []

@@ -74,14 +74,29 @@ def expand_globs(patterns: list[str]) -> list[Path]:
     return files
 
 
+UTF8_FIX = "fix the file, or set data.local.invalid_utf8: replace to substitute U+FFFD"
+
+
+def _decode(raw: bytes, path: Path, invalid_utf8: str, where: str = "", base: int = 0) -> str:
+    """Strict UTF-8 unless the config opts in to replacement; the error names file and byte offset."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if invalid_utf8 == "replace":
+            return raw.decode("utf-8", errors="replace")
+        raise DataError(f"{path}{where}: invalid UTF-8 at byte offset {base + err.start} "
+                        f"({raw[err.start:err.start + 4]!r}): {UTF8_FIX}") from None
+
+
 def local_texts(cfg: dict) -> Iterator[str]:
     """Documents from local files: a .txt file is one document, a .jsonl line or a parquet row one each."""
     column = cfg.get("text_column", "text")
+    invalid_utf8 = cfg.get("invalid_utf8", "error")
     for path in expand_globs(list(cfg.get("paths") or [])):
         if path.suffix == ".txt":
-            texts = [path.read_text(encoding="utf-8", errors="replace")]
+            texts = [_decode(path.read_bytes(), path, invalid_utf8)]
         elif path.suffix == ".jsonl":
-            texts = _jsonl_texts(path, column)
+            texts = _jsonl_texts(path, column, invalid_utf8)
         else:
             texts = _parquet_texts(path, column)
         for text in texts:
@@ -89,9 +104,12 @@ def local_texts(cfg: dict) -> Iterator[str]:
                 yield text
 
 
-def _jsonl_texts(path: Path, column: str) -> Iterator[str]:
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+def _jsonl_texts(path: Path, column: str, invalid_utf8: str = "error") -> Iterator[str]:
+    offset = 0
+    with open(path, "rb") as f:  # bytes, so a bad line is reported with its line and byte offset
+        for lineno, raw in enumerate(f, 1):
+            line = _decode(raw, path, invalid_utf8, where=f":{lineno}", base=offset)
+            offset += len(raw)
             if not line.strip():
                 continue
             try:
@@ -104,10 +122,22 @@ def _jsonl_texts(path: Path, column: str) -> Iterator[str]:
 
 
 def _parquet_texts(path: Path, column: str) -> Iterator[str]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    file = pq.ParquetFile(path)
+    def unreadable(err: Exception) -> DataError:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return DataError(f"{path}: not a readable parquet file ({first[:160]}): truncated or corrupt? "
+                         f"re-export it or remove it from data.local.paths")
+
+    try:
+        file = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as err:
+        raise unreadable(err) from None
     if column not in file.schema_arrow.names:
         raise DataError(f"{path}: no column {column!r} (columns: {file.schema_arrow.names}; set data.local.text_column)")
-    for batch in file.iter_batches(batch_size=1024, columns=[column]):
-        yield from (t for t in batch.column(0).to_pylist() if t is not None)
+    try:
+        for batch in file.iter_batches(batch_size=1024, columns=[column]):
+            yield from (t for t in batch.column(0).to_pylist() if t is not None)
+    except (pa.ArrowException, OSError) as err:  # a truncated row group shows only when it is read
+        raise unreadable(err) from None

@@ -6,6 +6,7 @@ fsynced, then renamed; the last K are kept. Final weights are ``model.safetensor
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -52,31 +53,59 @@ def list_checkpoints(run_dir: str | Path) -> list[Path]:
     return [p for _, p in sorted(found, reverse=True)]
 
 
+class CheckpointError(RuntimeError):
+    """Checkpoints that cannot be written or read: a one-line message naming the files and the way out."""
+
+
 def save_checkpoint(run_dir: str | Path, step: int, state: dict, keep: int) -> Path:
     d = Path(run_dir) / CKPT_DIR
-    d.mkdir(parents=True, exist_ok=True)
     path = d / f"step_{step:08d}.pt"
     tmp = path.with_suffix(".pt.tmp")
-    with open(tmp, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:  # read-only or full: stop now rather than train on without a resume point
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        last = list_checkpoints(run_dir)
+        raise CheckpointError(
+            f"cannot write checkpoint {err.filename or tmp}: {err.strerror or err} at step {step}; "
+            f"make {d} writable (and check free space), then rerun: it resumes from "
+            f"{last[0] if last else 'step 0'}") from None
     for old in list_checkpoints(run_dir)[keep:]:
         old.unlink(missing_ok=True)
     return path
 
 
 def load_latest_checkpoint(run_dir: str | Path, map_location="cpu") -> dict | None:
-    """The newest checkpoint that loads; an unreadable one is skipped with a warning."""
-    for path in list_checkpoints(run_dir):
+    """The newest checkpoint that loads; an unreadable one is skipped with a warning.
+
+    None when there is none. When there are some and none loads, resuming is impossible and
+    restarting silently would discard them: :class:`CheckpointError` names them and the choice.
+    """
+    paths, failures = list_checkpoints(run_dir), []
+    for path in paths:
         try:
             state = torch.load(path, map_location=map_location, weights_only=True)
+            if not isinstance(state, dict) or "identity_check" not in state:
+                raise ValueError("not a training checkpoint")
         except Exception as exc:  # a truncated file from a crash outside the atomic rename
-            warnings.warn(f"skipping unreadable checkpoint {path}: {exc}")
+            first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            failures.append((path, first))
             continue
+        for bad, why in failures:  # an older one loaded: say what was skipped, then resume
+            warnings.warn(f"skipping unreadable checkpoint {bad}: {why}")
         state["path"] = str(path)
         return state
+    if paths:
+        d = Path(run_dir) / CKPT_DIR
+        raise CheckpointError(
+            f"every checkpoint in {d} is unreadable: {'; '.join(f'{p.name} ({why})' for p, why in failures)}; delete them to restart "
+            f"the run from step 0 (rm -r {d}), or restore a readable copy to resume")
     return None
 
 

@@ -13,16 +13,14 @@ import torch
 
 # The token-file format and its checks belong to the data stage: open files only through it.
 from ..data.tokens import DataError, open_tokens  # noqa: F401  (re-exported for the trainer)
+from .preflight import check_windows
 
 
 class TokenWindows:
     """Non-overlapping (block_size + 1)-token windows of a memmap, batched to a device."""
 
     def __init__(self, tokens: np.ndarray, block_size: int, name: str, device: str = "cpu"):
-        self.n_windows = (len(tokens) - 1) // block_size
-        if self.n_windows < 1:
-            raise ValueError(f"block_size={block_size} needs at least {block_size + 1} tokens but "
-                             f"{name} holds {len(tokens)}: lower train.block_size or use more data")
+        self.n_windows = check_windows(len(tokens), block_size, name)
         self.tokens, self.block_size, self.device = tokens, block_size, device
         self._offsets = np.arange(block_size + 1)
         self._pin = device.startswith("cuda")

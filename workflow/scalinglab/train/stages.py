@@ -1,6 +1,7 @@
-"""The rule of workflow/rules/train.smk as a plain function: write the run spec, then run
+"""The rules of workflow/rules/train.smk as plain functions. `train`: write the run spec, then run
 `python -m scalinglab.train` (under torchrun with one process per GPU when the run asks for more
-than one). The trainer resumes from its checkpoints by itself."""
+than one); the trainer resumes from its checkpoints by itself. `train_preflight`: the settings
+against the prepared data and the process count, before any training job (never retried)."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,20 @@ import sys
 from pathlib import Path
 
 from ..io import write_text
+from .preflight import NOT_TRANSIENT, ConfigError, check_experiment
 
 
 class RunFailed(ValueError):
     """The training process exited non-zero; the message is its last error line."""
+
+
+def train_preflight(*, train: list[str], val: str, preflight: str, settings: dict, gpus: int,
+                    where: str) -> None:
+    try:
+        result = check_experiment(settings, gpus, list(train), val, where)
+    except ValueError as err:  # ConfigError, or TrainConfig's own check
+        raise ConfigError(f"{err} ({NOT_TRANSIENT})") from None
+    write_text(json.dumps(result, indent=2) + "\n", preflight)
 
 
 def train(*, train: str, val: str, metrics: str, summary: str, weights: str, identity: dict, shape: dict,

@@ -31,6 +31,7 @@ from ..model import GPT, GPTConfig
 from . import checkpoint as ckpt
 from .config import TrainConfig
 from .data import EpochSampler, TokenWindows, fixed_windows, open_tokens
+from .preflight import ConfigError, check_world
 
 METRICS_COLUMNS = ["step", "tokens", "flops", "flops_convention", "epoch", "lr", "train_loss",
                    "val_loss", "grad_norm", "tokens_per_s", "mfu"]
@@ -133,15 +134,18 @@ def train_run(spec: dict) -> dict:
     ddp.init(device)
 
     # ---- data and shapes: everything that can be wrong fails here, before any step ----
-    train_tokens, train_meta = open_tokens(spec["train_data"])
-    val_tokens, _ = open_tokens(spec["val_data"])
+    train_tokens, train_meta = open_tokens(spec["train_data"])  # ids < vocab_size checked here
+    val_tokens, val_meta = open_tokens(spec["val_data"])
+    if val_meta["vocab_size"] != train_meta["vocab_size"]:
+        raise ConfigError(f"{spec['val_data']} has vocab_size {val_meta['vocab_size']} but "
+                          f"{spec['train_data']} has {train_meta['vocab_size']}: prepare both with one tokenizer")
     model_cfg = GPTConfig(**{k: int(spec["model"][k]) for k in ("n_layer", "n_head", "n_embd")},
                           block_size=cfg.block_size, vocab_size=int(train_meta["vocab_size"]),
                           bias=cfg.bias, dropout=cfg.dropout)
     label = f"fraction {ident.get('fraction')} ({spec['train_data']})"
     train_windows = TokenWindows(train_tokens, cfg.block_size, label, device)
     val_windows = TokenWindows(val_tokens, cfg.block_size, f"validation set ({spec['val_data']})", device)
-    accum = cfg.grad_accum(ddp.world)
+    accum = check_world(cfg, ddp.world)
     total_steps, plan = plan_steps(cfg, model_cfg, ident.get("budget"))
     seed = int(ident.get("seed", 0))
     sampler = EpochSampler(train_windows.n_windows, seed)

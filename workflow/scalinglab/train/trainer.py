@@ -73,7 +73,8 @@ class Distributed:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        self.enabled = self.world > 1
+        # Under torchrun even one process runs the multi-device path (process group, DDP, sharding)
+        self.enabled = self.world > 1 or "TORCHELASTIC_RUN_ID" in os.environ
 
     def init(self, device: str):
         if self.enabled and not dist.is_initialized():
@@ -314,6 +315,8 @@ def train_run(spec: dict) -> dict:
     if ddp.is_main:
         summary = finish(run_dir, ident, model, model_cfg, cfg, rows, total_steps, per_step, plan,
                          dict(world_size=ddp.world, device=dev_name, dtype=dtype,
+                              peak_memory_gb=(torch.cuda.max_memory_allocated() / 2**30
+                                              if device.startswith("cuda") else None),
                               windows_per_epoch=train_windows.n_windows,
                               train_tokens_available=int(len(train_tokens))))
     if ddp.enabled:

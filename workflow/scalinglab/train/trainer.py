@@ -30,6 +30,7 @@ from ..devices import current_device_name, peak_flops, resolve_device
 from ..model import GPT, GPTConfig
 from . import checkpoint as ckpt
 from .config import TrainConfig
+from .schedule import warmup_cosine
 from .data import EpochSampler, TokenWindows, fixed_windows, open_tokens
 
 METRICS_COLUMNS = ["step", "tokens", "flops", "flops_convention", "epoch", "lr", "train_loss",
@@ -41,15 +42,9 @@ class TrainingError(RuntimeError):
 
 
 def lr_at(step: int, cfg: TrainConfig, total_steps: int) -> float:
-    """Linear warmup to lr, then cosine decay to min_lr (nanoGPT), for 0-based optimizer step."""
-    warmup = min(cfg.warmup_steps, total_steps)
-    decay_end = cfg.lr_decay_steps or total_steps
-    if step < warmup:
-        return cfg.lr * (step + 1) / (warmup + 1)
-    if step >= decay_end:
-        return cfg.min_lr
-    ratio = (step - warmup) / max(1, decay_end - warmup)
-    return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.lr - cfg.min_lr)
+    """The shared warmup-cosine schedule (scalinglab.train.schedule) for 0-based optimizer step."""
+    return warmup_cosine(step, cfg.lr, cfg.min_lr, min(cfg.warmup_steps, total_steps),
+                         cfg.lr_decay_steps or total_steps)
 
 
 def plan_steps(cfg: TrainConfig, model_cfg: GPTConfig, budget: float | None) -> tuple[int, dict]:

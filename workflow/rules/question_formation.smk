@@ -42,7 +42,7 @@ rule question_formation_train:
         gpu=lambda wc: config["question_formation"]["resources"]["gpus"],
         mem_mb=lambda wc, attempt: config["question_formation"]["resources"]["mem_mb"] * min(attempt, 2),
         runtime=lambda wc, attempt: config["question_formation"]["resources"]["runtime_min"] * attempt,
-    # A retried job resumes from run/checkpoint.pt (not an output, so Snakemake keeps it).
+    # A retried job resumes from run/checkpoints/step_*.pt (not outputs, so Snakemake keeps them).
     retries: 2
     script:
         "../scripts/question_formation_train.py"

@@ -268,6 +268,8 @@ def _timed(fn, cuda: bool, repeats: int) -> list[float]:
 def distances(cfg: dict, device: str, cuda: bool, repeats: int = 3) -> list[dict]:
     Q, M, n = cfg["queries"], cfg["memories"], cfg["width"]
     chunk = min(65_536, M)
+    if cuda:  # train_run turned TF32 on; the search is exact float32, as in the pipeline's own job
+        torch.backends.cuda.matmul.allow_tf32 = False
     reset_peak(cuda)
     g = torch.Generator(device=device).manual_seed(0)
     q = torch.randn(Q, n, device=device, generator=g)
@@ -354,7 +356,6 @@ def main(argv=None) -> int:
         torch.set_num_threads(1)
     if cuda:
         torch.cuda.set_device(0)
-        torch.backends.cuda.matmul.allow_tf32 = False  # distances: exact float32 products
     parts = set(args.parts.split(","))
     started = time.perf_counter()
     info = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), host=platform.node(),

@@ -299,3 +299,18 @@ def test_device_settings_resolve_to_an_indexed_device(monkeypatch):
     assert resolve_device("cuda:1") == torch.device("cuda:1")
     with pytest.raises(ValueError, match="'gpu' is not a torch device"):
         resolve_device("gpu")
+
+
+def test_divergence_checked_once_per_log_interval_names_the_same_first_bad_step(tmp_path, corpus):
+    """Reading the loss back once per log interval (not every step) loses nothing: the error names
+    the same first non-finite step as a check every step, and no diverged state is saved."""
+    steps = {}
+    for log_interval in (1, 7):
+        spec = make_spec(tmp_path / f"log{log_interval}", corpus, max_steps=30, checkpoint_interval=1000,
+                         eval_interval=1000, log_interval=log_interval, lr=1e9, min_lr=1e8,
+                         warmup_steps=0, grad_clip=0.0)
+        with pytest.raises(TrainingError, match=r"at step (\d+);") as err:
+            train_run(spec)
+        steps[log_interval] = int(str(err.value).split("at step ")[1].split(";")[0])
+        assert not (tmp_path / f"log{log_interval}" / "checkpoints").exists()
+    assert steps[1] == steps[7], steps

@@ -33,6 +33,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -144,6 +145,7 @@ def throughput(cfg: dict, data: dict, work: Path, cuda: bool) -> list[dict]:
             model_module.cross_entropy = saved
             if case["compile"]:
                 torch._dynamo.reset()
+            shutil.rmtree(run_dir, ignore_errors=True)  # ~2 GB of checkpoint and weights per case
         log(f"throughput {name}: " + (f"{row['tokens_per_s']:,.0f} tok/s, MFU {row['mfu']:.1%}"
                                       if "error" not in row else row["error"]))
         rows.append(row)
@@ -365,6 +367,13 @@ def main(argv=None) -> int:
                                                                cpu_cores=torch.get_num_threads()) or 0) / 1e12)
     log(f"{info['device']}, torch {info['torch']}, CUDA {info['cuda']}")
     rows: list[dict] = []
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def write_json():  # after every part: a run cut short by a time limit still leaves its figures
+        info["total_s"] = time.perf_counter() - started
+        (out / "gpu_check.json").write_text(json.dumps(dict(info=info, rows=rows), indent=2, default=str) + "\n")
+
     with tempfile.TemporaryDirectory(prefix="gpu_check_") as tmp:
         work = Path(args.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -382,13 +391,11 @@ def main(argv=None) -> int:
                 log(f"{part} failed: {type(exc).__name__}: {exc}")
                 rows.append(dict(part=part, name="(failed)", error=f"{type(exc).__name__}: {str(exc)[:300]}",
                                  wall_s=0.0))
-    info["total_s"] = time.perf_counter() - started
+            write_json()
+    write_json()
     text = table(rows)
     print(text)
     print(f"total {info['total_s']:.0f} s on {info['device']}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "gpu_check.json").write_text(json.dumps(dict(info=info, rows=rows), indent=2, default=str) + "\n")
     (out / "gpu_check.txt").write_text(text + "\n")
     return 1 if any("error" in r for r in rows) else 0
 

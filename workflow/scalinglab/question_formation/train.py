@@ -52,6 +52,8 @@ class QFTrainConfig:
     min_lr: float = 1e-4
     warmup_steps: int = 50
     weight_decay: float = 0.0
+    beta1: float = 0.9
+    beta2: float = 0.98
     grad_clip: float = 1.0
     eval_interval: int = 200
     eval_pairs: int = 500
@@ -186,7 +188,7 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
     gcfg = GPTConfig(n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
                      block_size=longest, vocab_size=MODEL_VOCAB_SIZE, bias=True, dropout=0.0)
     model = GPT(gcfg).to(device)
-    opt = model.configure_optimizer(cfg.lr, cfg.weight_decay, (0.9, 0.98))
+    opt = model.configure_optimizer(cfg.lr, cfg.weight_decay, (cfg.beta1, cfg.beta2))
     start, tokens = 0, 0
     identity = dict(model_config=gcfg.to_dict(), train_config=asdict(cfg), fingerprint=fingerprint)
     # The main trainer's checkpoint store: atomic, weights_only, the last two kept, an unreadable

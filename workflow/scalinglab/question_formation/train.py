@@ -194,7 +194,7 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
     # The main trainer's checkpoint store: atomic, weights_only, the last two kept, an unreadable
     # newest one skipped with a warning.
     ckpt = ckpt_store.load_latest_checkpoint(out, map_location=device)
-    if ckpt is not None and {k: ckpt.get(k) for k in identity} != identity:
+    if ckpt is not None and ckpt.get("identity_check") != identity:
         log(f"{ckpt['path']} belongs to another configuration or data set: starting afresh")
         ckpt = None
     # Live logs sit beside the checkpoint, not at the output names: Snakemake deletes a job's
@@ -225,7 +225,7 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
 
     def save_checkpoint(step):
         ckpt_store.save_checkpoint(out, step, dict(model=model.state_dict(), optimizer=opt.state_dict(),
-                                                   step=step, tokens=tokens, **identity), keep=2)
+                                                   step=step, tokens=tokens, identity_check=identity), keep=2)
 
     model.train()
     fh = open(loss_path, "a", newline="")

@@ -217,7 +217,8 @@ def cli_runs(cfg: dict, data: dict, work: Path, cuda: bool) -> list[dict]:
     deadline = time.time() + 300
     while not target.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.01)
-    time.sleep(0.5)  # land mid-run, some steps after the checkpoint
+    if cuda:
+        time.sleep(0.5)  # land mid-run, some steps after the checkpoint (the CPU run is too short to wait)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     if proc.returncode != -signal.SIGKILL:

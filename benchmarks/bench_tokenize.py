@@ -101,6 +101,8 @@ def main():
     parser.add_argument("--threads", type=int, default=tokenize.default_threads())
     parser.add_argument("--encoding", choices=["auto", "gpt2", "offline"], default="auto")
     parser.add_argument("--batch-documents", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="interleaved repeats of the single-thread reference and the parallel sample run")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -136,10 +138,15 @@ def main():
             n = sum(flat.size for flat, _ in tokenize.tokenize_texts(sample * 2, enc, args.batch_documents, threads))
             return n / (time.perf_counter() - t)
 
-        # measured before and after the parallel run: on a shared machine the load changes
-        singles = [single_thread_rate()]
+        # The reference and the parallel rate, interleaved in alternating order and summarised by
+        # medians: on a shared machine the load changes within a run, and a single reference
+        # measurement swung 2x (issue 16).
+        singles, parallels = [], []
+        for r in range(args.repeats):
+            pair = [(singles, single_thread_rate), (parallels, lambda: pipeline_rate(args.threads))]
+            for store, measure in (pair if r % 2 == 0 else pair[::-1]):
+                store.append(measure())
         pipeline_1 = pipeline_rate(1)
-        pipeline_n = pipeline_rate(args.threads)
 
         cfg = dict(source="local", fractions=[1.0, 0.01, 0.001], val_fraction=0.0005,
                    batch_documents=args.batch_documents, local={"paths": [str(root / "*.jsonl")], "text_column": "text"})
@@ -159,19 +166,27 @@ def main():
             total_s = time.perf_counter() - t0
         tokens = sum(m["tokens"] for m in written.values() if m["split"] == "val" or m["fraction"] == 1.0)
 
-        singles.append(single_thread_rate())
-    single = float(np.mean(singles))
+        singles.append(single_thread_rate())  # once more after the full stage
+    single = float(np.median(singles))
+    pipeline_n = float(np.median(parallels))
     rate = tokens / stage_time["s"]
     cores = args.threads
     print(f"cores (threads): {cores}")
-    print(f"tiktoken single-thread rate: {single:,.0f} tokens/s (before {singles[0]:,.0f}, after {singles[1]:,.0f})")
+    print(f"tiktoken single-thread rate: median {single:,.0f} tokens/s of {len(singles)} "
+          f"(range {min(singles):,.0f}-{max(singles):,.0f})")
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work skews the figures)")
     print(f"tokenization throughput: {rate:,.0f} tokens/s ({tokens:,} tokens in {stage_time['s']:.2f} s)")
-    print(f"efficiency vs cores x single-thread: {rate / (cores * single):.0%} (goal >= 80%)")
+    print(f"efficiency vs cores x single-thread: {rate / (cores * single):.0%} (goal >= 80%; full stage vs median reference)")
+    ratios = [p / (cores * s1) for p, s1 in zip(parallels, singles)]
+    print(f"sample, interleaved: parallel median {pipeline_n:,.0f} tokens/s (range {min(parallels):,.0f}-"
+          f"{max(parallels):,.0f}); efficiency per repeat pair: median {np.median(ratios):.0%} "
+          f"(range {min(ratios):.0%}-{max(ratios):.0%})")
     print(f"whole data stage (tokenize, split, write 4 files): {total_s:.2f} s, {tokens / total_s:,.0f} tokens/s")
-    print(f"sample, the stage's tokenize_texts: {pipeline_1:,.0f} tokens/s on 1 thread, {pipeline_n:,.0f} on {cores} "
+    print(f"sample, the stage's tokenize_texts: {pipeline_1:,.0f} tokens/s on 1 thread, median {pipeline_n:,.0f} on {cores} "
           f"(scaling {pipeline_n / pipeline_1:.2f}x of {cores}x)")
     print(f"peak RSS, this process and its workers: {rss.peak / 2**20:,.0f} MiB (goal < 2048 MiB)")
+    print(f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

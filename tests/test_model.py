@@ -117,3 +117,50 @@ def test_peak_flops_table():
     assert peak_flops("cpu", "fp32", cpu_cores=2) == 2 * PEAK_FLOPS["cpu"]["fp32"]
     for key, row in PEAK_FLOPS.items():
         assert set(row) == {"bf16", "fp16", "tf32", "fp32"}, key
+
+
+def test_padded_vocabulary_changes_neither_initial_values_nor_the_loss():
+    plain = GPTConfig(n_layer=2, n_head=2, n_embd=32, block_size=16, vocab_size=61)
+    padded = GPTConfig(**{**plain.to_dict(), "vocab_multiple": 64})
+    assert padded.padded_vocab_size == 64 and GPTConfig(vocab_multiple=64).padded_vocab_size == 50304
+    torch.manual_seed(0)
+    a = GPT(plain)
+    torch.manual_seed(0)
+    b = GPT(padded)
+    for name, value in a.state_dict().items():
+        assert torch.equal(b.state_dict()[name][:len(value)], value), name
+    assert not b.lm_head.weight[61:].any()
+    x = torch.randint(0, 61, (3, 17))
+    (logits_a, loss_a), (logits_b, loss_b) = a(x[:, :-1], x[:, 1:]), b(x[:, :-1], x[:, 1:])
+    assert logits_b.shape == logits_a.shape == (3, 16, 61)
+    assert torch.equal(loss_a, loss_b)
+    loss_a.backward()
+    loss_b.backward()
+    assert torch.equal(a.lm_head.weight.grad, b.lm_head.weight.grad[:61])
+    assert not b.lm_head.weight.grad[61:].any()
+    # the conventions count the real vocabulary; the module holds (64 - 61) x n_embd padding values
+    assert counting.param_counts(padded) == counting.param_counts(plain)
+    assert n_module_params(padded) == counting.params_total(plain) + 3 * 32
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_chunked_cross_entropy_matches_the_float32_loss_and_gradient(dtype):
+    from torch.nn import functional as F
+    from scalinglab.model import ChunkedCrossEntropy, cross_entropy
+    torch.manual_seed(1)
+    logits = (3 * torch.randn(300, 64)).to(dtype).requires_grad_()
+    targets = torch.randint(0, 61, (300,))
+    ours = cross_entropy(logits, targets, 61)
+    (grad_ours,) = torch.autograd.grad(ours, logits)
+    ref = F.cross_entropy(logits[:, :61].float(), targets)
+    (grad_ref,) = torch.autograd.grad(ref, logits)
+    assert ours.dtype == torch.float32 and ours.item() == pytest.approx(ref.item(), rel=1e-6)
+    assert grad_ours.dtype == dtype and not grad_ours[:, 61:].any()
+    torch.testing.assert_close(grad_ours.float(), grad_ref.float(), rtol=0, atol=2e-5)
+    # many row blocks (7 rows each) give the same loss and gradient as one
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ChunkedCrossEntropy, "block_values", 7 * 61)
+        blocked = cross_entropy(logits, targets, 61)
+        (grad_blocked,) = torch.autograd.grad(blocked, logits)
+    assert blocked.item() == pytest.approx(ours.item(), rel=1e-6)
+    torch.testing.assert_close(grad_blocked, grad_ours, rtol=0, atol=0)

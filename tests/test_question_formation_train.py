@@ -17,7 +17,7 @@ def tiny_data():
 
 def _cfg(**kw):
     base = dict(n_layer=1, n_head=2, n_embd=32, max_steps=120, batch_size=16, lr=3e-3,
-                warmup_steps=10, eval_every=60, eval_pairs=40, checkpoint_every=40, device="cpu")
+                warmup_steps=10, eval_interval=60, eval_pairs=40, checkpoint_interval=40, device="cpu")
     base.update(kw)
     return QFTrainConfig(**base)
 
@@ -48,16 +48,16 @@ def test_resume_replays_exactly(tmp_path, tiny_data):
     torch.set_num_threads(1)
     train, test, _ = tiny_data
     full = tmp_path / "full"
-    train_question_formation(train, {"test": test}, full, _cfg(max_steps=80, eval_every=1000),
+    train_question_formation(train, {"test": test}, full, _cfg(max_steps=80, eval_interval=1000),
                              log=lambda m: None)
     # An interrupted run: stopped at step 40 (checkpointed there), then resumed to 80.
     part = tmp_path / "part"
-    assert train_question_formation(train, {"test": test}, part, _cfg(max_steps=80, eval_every=1000),
+    assert train_question_formation(train, {"test": test}, part, _cfg(max_steps=80, eval_interval=1000),
                                     log=lambda m: None, stop_at=40) is None
     assert not (part / "summary.json").exists() and not (part / "loss.csv").exists()
     assert len(_rows(part / "progress_loss.csv")) == 40
     messages = []
-    train_question_formation(train, {"test": test}, part, _cfg(max_steps=80, eval_every=1000),
+    train_question_formation(train, {"test": test}, part, _cfg(max_steps=80, eval_interval=1000),
                              log=messages.append)
     assert any("resuming" in m and "step 40" in m for m in messages)
     a, b = _rows(full / "loss.csv"), _rows(part / "loss.csv")
@@ -65,13 +65,29 @@ def test_resume_replays_exactly(tmp_path, tiny_data):
     assert [r["loss"] for r in a] == [r["loss"] for r in b]
 
 
-def test_unreadable_checkpoint_is_a_one_line_error(tmp_path, tiny_data):
+def test_unreadable_checkpoint_is_skipped_for_the_previous_one(tmp_path, tiny_data):
+    """The main trainer's checkpoint store: a truncated newest checkpoint is skipped (a warning),
+    the run resumes from the one before and replays the same steps."""
+    torch.set_num_threads(1)
     train, test, _ = tiny_data
-    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="unreadable checkpoint.*delete it") as err:
-        train_question_formation(train, {"test": test}, tmp_path, _cfg(max_steps=2),
-                                 log=lambda m: None)
-    assert "\n" not in str(err.value)
+    cfg = _cfg(max_steps=80, eval_interval=1000, checkpoint_interval=20)
+    assert train_question_formation(train, {"test": test}, tmp_path, cfg, log=lambda m: None, stop_at=40) is None
+    newest = sorted((tmp_path / "checkpoints").glob("step_*.pt"))[-1]
+    assert newest.name == "step_00000040.pt"
+    newest.write_bytes(b"not a checkpoint")
+    messages = []
+    with pytest.warns(UserWarning, match="skipping unreadable checkpoint"):
+        train_question_formation(train, {"test": test}, tmp_path, cfg, log=messages.append)
+    assert any("resuming" in m and "step 20" in m for m in messages)
+    assert [r["step"] for r in _rows(tmp_path / "loss.csv")] == [str(i) for i in range(80)]
+
+
+def test_learning_rate_is_the_main_trainers_schedule():
+    from scalinglab.question_formation.train import _lr_at
+    from scalinglab.train import TrainConfig, lr_at
+    qf = _cfg(max_steps=100, lr=1e-2, min_lr=1e-3, warmup_steps=10)
+    main = TrainConfig(lr=1e-2, min_lr=1e-3, warmup_steps=10)
+    assert [_lr_at(qf, s) for s in range(120)] == [lr_at(s, main, 100) for s in range(120)]
 
 
 def test_evaluate_scores_a_perfect_copy_model():

@@ -87,7 +87,7 @@ def test_loss_falls_and_outputs_follow_the_contract(tmp_path, corpus):
     assert s["final_val_loss"] == m.val_loss.iloc[-1] and s["best_val_loss"] == m.val_loss.min()
     # The weights reload through the public API and give the recorded loss.
     model = load_model(tmp_path / "run")
-    assert model.config == cfg
+    assert model.config == GPTConfig(**{**cfg.to_dict(), "vocab_multiple": 64})  # the trainer pads
     assert len(list((tmp_path / "run" / "checkpoints").glob("step_*.pt"))) == 2  # keep last K
     assert not (tmp_path / "run" / "metrics.partial.csv").exists()
 
@@ -241,10 +241,76 @@ def test_changed_config_refuses_to_resume_and_bad_weights_fail_clearly(tmp_path,
 
 def test_schema_train_keys_match_the_trainer():
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    train = schema["properties"]["train"]["properties"]
+    train = schema["$defs"]["train_settings"]["properties"]  # global and experiment `train:` alike
+    assert schema["properties"]["train"]["$ref"] == "#/$defs/train_settings"
     fields = set(TrainConfig.__dataclass_fields__)
     assert set(train) == fields | {"resources"}
     for name in fields:  # the schema's defaults are the dataclass's defaults
         assert train[name]["default"] == getattr(TrainConfig(), name), name
-    override = schema["properties"]["experiments"]["additionalProperties"]["properties"]["train"]
-    assert set(override["propertyNames"]["enum"]) == fields | {"resources"}
+
+
+def test_padded_vocabulary_trains_exactly_like_the_unpadded_one(tmp_path):
+    """vocab 61 padded to 64: same initial values, the padded logits never reach the loss, so every
+    metric (losses, gradient norms) matches the unpadded run; the counts use the real vocabulary."""
+    rng_tokens = markov_tokens(20_000, 4) % 61
+    w = TokenWriter(tmp_path / "v61.bin", 61)
+    w.write(rng_tokens, documents=1)
+    w.finish(tokenizer="test", eot_token=60, source="test", seed=0, fraction=1.0)
+    w.commit()
+    data = dict(big=str(tmp_path / "v61.json"), val=str(tmp_path / "v61.json"))
+    runs = {}
+    for multiple in (1, 64):
+        runs[multiple] = train_run(make_spec(tmp_path / f"m{multiple}", data, max_steps=12, eval_interval=4,
+                                             checkpoint_interval=100, vocab_multiple=multiple))
+    a, b = (pd.read_csv(tmp_path / f"m{m}" / "metrics.csv").drop(columns=WALL_CLOCK) for m in (1, 64))
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert runs[64]["padded_vocab_size"] == 64 and runs[1]["padded_vocab_size"] == 61
+    assert runs[64]["params_total"] == runs[1]["params_total"]
+    model = load_model(tmp_path / "m64")
+    assert model.lm_head.weight.shape[0] == 64 and model.config.vocab_size == 61
+    assert model(torch.zeros(1, 5, dtype=torch.long))[0].shape == (1, 5, 61)  # no padding logit escapes
+
+
+def test_fp16_scales_the_loss_and_resumes_the_scaler(tmp_path, corpus):
+    spec = make_spec(tmp_path / "run", corpus, max_steps=20, dtype="fp16", checkpoint_interval=10)
+    first = train_run(copy.deepcopy(spec))
+    assert first["dtype"] == "fp16" and first["final_val_loss"] < np.log(VOCAB) - 0.5
+    state = torch.load(tmp_path / "run" / "checkpoints" / "step_00000020.pt", weights_only=True)
+    assert state["scaler"]["scale"] > 1 and state["scaler"]["_growth_tracker"] == 20
+    # resume from step 10: the scaler's state comes back with the rest (20 good steps in a row)
+    (tmp_path / "run" / "checkpoints" / "step_00000020.pt").unlink()
+    (tmp_path / "run" / "summary.json").unlink()
+    train_run(spec)
+    state = torch.load(tmp_path / "run" / "checkpoints" / "step_00000020.pt", weights_only=True)
+    assert state["scaler"]["_growth_tracker"] == 20
+
+
+def test_device_settings_resolve_to_an_indexed_device(monkeypatch):
+    from scalinglab.devices import resolve_device
+    assert resolve_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="train.device='cuda' but no CUDA device is visible"):
+            resolve_device("cuda", "train.device")
+        assert resolve_device("auto") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert resolve_device("cuda") == torch.device("cuda:3")  # set_device needs the index
+    assert resolve_device("auto") == torch.device("cuda:3")
+    assert resolve_device("cuda:1") == torch.device("cuda:1")
+    with pytest.raises(ValueError, match="'gpu' is not a torch device"):
+        resolve_device("gpu")
+
+
+def test_divergence_checked_once_per_log_interval_names_the_same_first_bad_step(tmp_path, corpus):
+    """Reading the loss back once per log interval (not every step) loses nothing: the error names
+    the same first non-finite step as a check every step, and no diverged state is saved."""
+    steps = {}
+    for log_interval in (1, 7):
+        spec = make_spec(tmp_path / f"log{log_interval}", corpus, max_steps=30, checkpoint_interval=1000,
+                         eval_interval=1000, log_interval=log_interval, lr=1e9, min_lr=1e8,
+                         warmup_steps=0, grad_clip=0.0)
+        with pytest.raises(TrainingError, match=r"at step (\d+);") as err:
+            train_run(spec)
+        steps[log_interval] = int(str(err.value).split("at step ")[1].split(";")[0])
+        assert not (tmp_path / f"log{log_interval}" / "checkpoints").exists()
+    assert steps[1] == steps[7], steps

@@ -50,7 +50,7 @@ rule question_formation_train:
         f"{RESULTS}/logs/question_formation/train.log",
     benchmark:
         f"{RESULTS}/benchmarks/question_formation/train.tsv"
-    # A retried job resumes from run/checkpoint.pt (not an output, so Snakemake keeps it).
+    # A retried job resumes from run/checkpoints/step_*.pt (not outputs, so Snakemake keeps them).
     retries: 2
     conda:
         ANALYSIS_ENV

@@ -20,6 +20,15 @@ Training FLOPs per token (forward + backward = 3 × forward), keyed by conventio
 - ``"chinchilla"``: Hoffmann et al. 2022 App. F full count: embeddings, QKV, logits, softmax,
   attention reduction, output projection, MLP and final logits; backward = 2 × forward.
 
+Padded vocabulary (``GPTConfig.vocab_multiple``; the trainer pads to a multiple of 64, so GPT-2's
+50257 becomes 50304 as in nanoGPT): every count here uses the real ``vocab_size``. The padding rows
+are zero, never looked up and never trained, and their logits are cut off before the loss, so
+they are neither parameters nor useful FLOPs; a padded GPT module holds
+(padded_vocab_size − vocab_size)·n_embd more numbers than ``params_total`` (GPT-2 small: 47·768 =
+36,096, 0.03%), and its head spends that many more multiply-adds per token, which MFU leaves out
+(0.03% of the MFU count: MFU is, if anything, understated by that much). For an unpadded
+vocabulary nothing changes.
+
 MFU uses :func:`mfu_flops_per_token` = 6·params_with_head + 12·n_layer·block_size·n_embd, the
 PaLM / nanoGPT formula, so figures are comparable with published MFUs.
 """

@@ -61,3 +61,27 @@ def current_device_name(device: str) -> str:
         import torch
         return torch.cuda.get_device_name(torch.device(device))
     return "cpu"
+
+
+def resolve_device(name: str = "auto", where: str = "device") -> "torch.device":
+    """The torch device of a `device` setting, the one rule of every trainer and analysis.
+
+    ``auto``: ``cuda:<LOCAL_RANK>`` when CUDA is visible, else ``cpu``. A bare ``cuda`` gets the
+    index ``LOCAL_RANK`` (0 outside torchrun), so ``torch.cuda.set_device`` always has one; a CUDA
+    device that is not visible is one line naming the setting (`where`).
+    """
+    import torch
+
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if name == "auto":
+        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"{where}={name!r} is not a torch device; use auto, cpu, cuda or cuda:<index>") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{where}={name!r} but no CUDA device is visible; use auto or cpu")
+        if dev.index is None:
+            dev = torch.device(f"cuda:{local_rank}")
+    return dev

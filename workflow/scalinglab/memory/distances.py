@@ -6,8 +6,11 @@ min_i ‖q − ρ_i‖ — the quantity the distance energy E(x) = −log Σ_i e
 layer energy, Section 4) is dominated by. No public code exists; our choices:
 
 * Exact search, no approximate index: squared distances by matrix products,
-  ‖q‖² + ‖m‖² − 2 q·m, clamped at 0 (round-off can make them slightly negative), with a running
-  minimum over memory chunks. Peak memory is query_chunk × chunk_size floats, never Q × M.
+  ‖q‖² + ‖m‖² − 2 q·m, with a running minimum over memory chunks. ‖q‖² is the same for every
+  memory, so the block holds only ‖m‖² − 2 q·m: one fused product (``addmm`` into a block
+  allocated once) and one min/argmin sweep per block, nothing else touches it; ‖q‖² is added,
+  and the result clamped at 0 (round-off), on the Q-vector of winners. Peak memory is
+  query_chunk × chunk_size floats, never Q × M.
 * The products run in float32 (on the GPU when there is one); the distance reported for each
   query's winner is then recomputed directly as ‖q − m*‖, so the expansion's cancellation error
   (large when ‖q‖ ≫ ‖q − m‖) does not reach the histogram.
@@ -17,17 +20,17 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 import torch
 
+from ..devices import resolve_device as _resolve_device
+
 
 def resolve_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"memory.device={device!r} but no CUDA device is visible; use 'auto' or 'cpu'")
-    return torch.device(device)
+    """The `memory.device` setting as a torch device (the shared rule of scalinglab.devices)."""
+    return _resolve_device(device, "memory.device")
 
 
 def _as_matrix(x, name: str) -> np.ndarray | torch.Tensor:
@@ -55,29 +58,32 @@ def nearest_neighbours(queries, memories, chunk_size: int = 65536, query_chunk: 
         if int(value) < 1:
             raise ValueError(f"memory.{name}={value} must be a positive integer")
     dev = device if isinstance(device, torch.device) else resolve_device(device)
-    q = queries if torch.is_tensor(queries) else torch.from_numpy(np.array(queries, dtype=np.float32))
-    q = q.to(dev, torch.float32)
+    q = _float32_on(queries, dev)
     Q, M = q.shape[0], memories.shape[0]
-    q_sq = (q * q).sum(1)
-    best_sq = torch.full((Q,), math.inf, device=dev)
+    qc, mc = min(int(query_chunk), Q), min(int(chunk_size), M)
+    # One block (and one min/argmin pair) for the whole search; ragged last chunks use a
+    # contiguous prefix of the same storage.
+    block = torch.empty(qc * mc, device=dev)
+    val = torch.empty(qc, device=dev)
+    arg = torch.empty(qc, dtype=torch.long, device=dev)
+    best_sq = torch.full((Q,), math.inf, device=dev)  # min over memories of ‖m‖² − 2 q·m, then + ‖q‖²
     best_idx = torch.zeros(Q, dtype=torch.long, device=dev)
-    for m0 in range(0, M, chunk_size):
-        m = memories[m0:m0 + chunk_size]
-        # a writable float32 copy of one chunk (memmaps are read-only)
-        m = m if torch.is_tensor(m) else torch.from_numpy(np.array(m, dtype=np.float32))
-        m = m.to(dev, torch.float32)
-        m_sq = (m * m).sum(1)
-        for q0 in range(0, Q, query_chunk):
-            qs = q[q0:q0 + query_chunk]
-            # ‖q‖² + ‖m‖² − 2 q·m, fused as addmm; clamp: round-off can dip below zero
-            d_sq = torch.addmm(m_sq.unsqueeze(0), qs, m.T, beta=1.0, alpha=-2.0)
-            d_sq.add_(q_sq[q0:q0 + query_chunk, None]).clamp_(min=0.0)
-            val, idx = d_sq.min(dim=1)
-            better = val < best_sq[q0:q0 + query_chunk]
-            best_sq[q0:q0 + query_chunk] = torch.where(better, val, best_sq[q0:q0 + query_chunk])
-            best_idx[q0:q0 + query_chunk] = torch.where(better, idx + m0, best_idx[q0:q0 + query_chunk])
+    for m0 in range(0, M, mc):
+        m = _float32_on(memories[m0:m0 + mc], dev)
+        m_sq = torch.linalg.vector_norm(m, dim=1).square_()[None]  # once per chunk, not per block
+        for q0 in range(0, Q, qc):
+            qs = q[q0:q0 + qc]
+            d = block[:qs.shape[0] * m.shape[0]].view(qs.shape[0], m.shape[0])
+            torch.addmm(m_sq, qs, m.T, beta=1.0, alpha=-2.0, out=d)
+            v, a = val[:qs.shape[0]], arg[:qs.shape[0]]
+            torch.min(d, dim=1, out=(v, a))
+            best, where = best_sq[q0:q0 + qc], best_idx[q0:q0 + qc]
+            better = v < best  # strict: the earliest memory wins a tie, as in one global argmin
+            best.copy_(torch.where(better, v, best))
+            where.copy_(torch.where(better, a + m0, where))
         if progress is not None:
-            progress(min(m0 + chunk_size, M))
+            progress(min(m0 + mc, M))
+    best_sq.add_(torch.linalg.vector_norm(q, dim=1).square_()).clamp_(min=0.0)
     # exact distance to the winner, free of the expansion's cancellation error
     idx = best_idx.cpu().numpy()
     if torch.is_tensor(memories):
@@ -86,6 +92,20 @@ def nearest_neighbours(queries, memories, chunk_size: int = 65536, query_chunk: 
         rows = np.asarray(memories[idx], dtype=np.float64)
     qd = q.detach().cpu().double().numpy()
     return np.linalg.norm(qd - rows, axis=1), idx
+
+
+def _float32_on(x, dev: torch.device) -> torch.Tensor:
+    """x as a float32 tensor on dev, copying only when it is not one already."""
+    if not torch.is_tensor(x):
+        x = np.asarray(x)
+        if x.dtype != np.float32 or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=np.float32)
+        if not x.flags.writeable:  # a read-only memmap: torch wants writable memory, we only read
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return torch.from_numpy(x).to(dev)
+        x = torch.from_numpy(x)
+    return x.to(dev, torch.float32)
 
 
 def histogram_table(distances: np.ndarray, bins: int = 100) -> "pd.DataFrame":

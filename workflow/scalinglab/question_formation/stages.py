@@ -27,7 +27,7 @@ def question_formation_data(*, train: str, test: str, gen: str, meta: str, sourc
 
 def question_formation_train(*, train: str, test: str, gen: str, meta: str, loss: str, evals: str, summary: str,
                              model: dict, training: dict, seed: int, threads: int) -> None:
-    """A vanilla Transformer on question formation, loss logged every step; resumes from run/checkpoint.pt."""
+    """A vanilla Transformer on question formation, loss logged every step; resumes from run/checkpoints/."""
     import torch
 
     from .mccoy import load_pairs

@@ -29,7 +29,10 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from ..devices import resolve_device
 from ..model import GPT, GPTConfig
+from ..train import checkpoint as ckpt_store
+from ..train.schedule import warmup_cosine
 from .grammar import Pair
 from .vocab import MODEL_VOCAB_SIZE, PAD_ID, TOKEN_ID, encode
 
@@ -46,32 +49,31 @@ class QFTrainConfig:
     max_steps: int = 2000
     batch_size: int = 64
     lr: float = 1e-3
-    min_lr_ratio: float = 0.1
+    min_lr: float = 1e-4
     warmup_steps: int = 50
     weight_decay: float = 0.0
+    beta1: float = 0.9
+    beta2: float = 0.98
     grad_clip: float = 1.0
-    eval_every: int = 200
+    eval_interval: int = 200
     eval_pairs: int = 500
-    checkpoint_every: int = 500
+    checkpoint_interval: int = 500
     seed: int = 0
     device: str = "auto"
 
     def __post_init__(self):
-        for name in ("n_layer", "n_head", "n_embd", "max_steps", "batch_size", "eval_every",
-                     "eval_pairs", "checkpoint_every"):
+        for name in ("n_layer", "n_head", "n_embd", "max_steps", "batch_size", "eval_interval",
+                     "eval_pairs", "checkpoint_interval"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"question_formation.train.{name}={getattr(self, name)} must be >= 1")
-        if self.lr <= 0:
-            raise ValueError(f"question_formation.train.lr={self.lr} must be positive")
+        if not 0 < self.min_lr <= self.lr:
+            raise ValueError(f"question_formation.train: need 0 < min_lr <= lr, got min_lr={self.min_lr}, "
+                             f"lr={self.lr}")
 
 
 def _lr_at(cfg: QFTrainConfig, step: int) -> float:
-    """Linear warmup, then cosine decay to min_lr_ratio·lr at max_steps."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
-    floor = cfg.lr * cfg.min_lr_ratio
-    return floor + 0.5 * (cfg.lr - floor) * (1 + math.cos(math.pi * min(progress, 1.0)))
+    """The main trainer's schedule: warmup, then cosine decay to min_lr at max_steps."""
+    return warmup_cosine(step, cfg.lr, cfg.min_lr, cfg.warmup_steps, cfg.max_steps)
 
 
 def encode_pairs(pairs: list[Pair]) -> list[torch.Tensor]:
@@ -145,12 +147,6 @@ def evaluate(model, pairs: list[Pair], device, batch_size: int = 256) -> dict:
                 question_first_word_accuracy=(q_first / q_total) if q_total else float("nan"))
 
 
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def _read_rows(path: Path, max_step: int) -> list[dict]:
     if not path.exists():
         return []
@@ -176,14 +172,14 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
     While running, the rows go to progress_loss.csv / progress_eval.csv; loss.csv and eval.csv
     appear (atomically) only when the run has finished.
 
-    Resumes from out_dir/checkpoint.pt when present (rows after the checkpoint are dropped and
+    Resumes from the newest readable out_dir/checkpoints/step_*.pt when present (rows after the checkpoint are dropped and
     replayed). Returns the summary also written to out_dir/summary.json; with `stop_at` below
     max_steps it checkpoints at that step and returns None (an interrupted run, for tests and
     time-sliced jobs).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    device = _device(cfg.device)
+    device = resolve_device(cfg.device, "question_formation.train.device")
     torch.manual_seed(cfg.seed)
     seqs = encode_pairs(train_pairs)
     longest = max(len(s) for s in seqs)
@@ -192,20 +188,14 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
     gcfg = GPTConfig(n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
                      block_size=longest, vocab_size=MODEL_VOCAB_SIZE, bias=True, dropout=0.0)
     model = GPT(gcfg).to(device)
-    opt = model.configure_optimizer(cfg.lr, cfg.weight_decay, (0.9, 0.98))
-    ckpt_path = out / "checkpoint.pt"
+    opt = model.configure_optimizer(cfg.lr, cfg.weight_decay, (cfg.beta1, cfg.beta2))
     start, tokens = 0, 0
     identity = dict(model_config=gcfg.to_dict(), train_config=asdict(cfg), fingerprint=fingerprint)
-    if ckpt_path.exists():
-        try:
-            ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        except Exception as err:  # noqa: BLE001 - any unreadable file gets the same advice
-            raise ValueError(f"{ckpt_path}: unreadable checkpoint ({type(err).__name__}); "
-                             f"delete it to start the run afresh") from None
-        if {k: ckpt.get(k) for k in identity} != identity:
-            log(f"{ckpt_path} belongs to another configuration or data set: starting afresh")
-            ckpt = None
-    else:
+    # The main trainer's checkpoint store: atomic, weights_only, the last two kept, an unreadable
+    # newest one skipped with a warning.
+    ckpt = ckpt_store.load_latest_checkpoint(out, map_location=device)
+    if ckpt is not None and ckpt.get("identity_check") != identity:
+        log(f"{ckpt['path']} belongs to another configuration or data set: starting afresh")
         ckpt = None
     # Live logs sit beside the checkpoint, not at the output names: Snakemake deletes a job's
     # declared outputs before a retry, and the resumed run must keep the steps already logged.
@@ -217,7 +207,7 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         start, tokens = ckpt["step"], ckpt["tokens"]
-        log(f"resuming from {ckpt_path} at step {start}")
+        log(f"resuming from {ckpt['path']} at step {start}")
     _rewrite(loss_path, LOSS_COLUMNS, _read_rows(loss_path, start - 1))
     _rewrite(eval_path, EVAL_COLUMNS, _read_rows(eval_path, start - 1))
     eval_subsets = {k: v[:cfg.eval_pairs] for k, v in eval_sets.items()}
@@ -234,10 +224,8 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
         return rows
 
     def save_checkpoint(step):
-        tmp = ckpt_path.with_name(".checkpoint.pt.tmp")
-        torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict(), step=step,
-                        tokens=tokens, **identity), tmp)
-        os.replace(tmp, ckpt_path)
+        ckpt_store.save_checkpoint(out, step, dict(model=model.state_dict(), optimizer=opt.state_dict(),
+                                                   step=step, tokens=tokens, identity_check=identity), keep=2)
 
     model.train()
     fh = open(loss_path, "a", newline="")
@@ -245,7 +233,7 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
     t0 = time.time()
     try:
         for step in range(start, min(cfg.max_steps, stop_at or cfg.max_steps)):
-            if step % cfg.eval_every == 0:
+            if step % cfg.eval_interval == 0:
                 run_eval(step)
                 t0 = time.time()  # keep evaluation out of tokens/s
             g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
@@ -273,7 +261,7 @@ def train_question_formation(train_pairs: list[Pair], eval_sets: dict[str, list[
                 fh.flush()
                 log(f"step {step:6d} loss {loss_value:.4f} (source {float(src_loss):.3f}, "
                     f"target {float(tgt_loss):.3f}) lr {lr:.2e} {n / max(dt, 1e-9):,.0f} tok/s")
-            if (step + 1) % cfg.checkpoint_every == 0:
+            if (step + 1) % cfg.checkpoint_interval == 0:
                 fh.flush()
                 save_checkpoint(step + 1)
     finally:

@@ -127,7 +127,8 @@ def load_model(run_dir: str | Path, map_location="cpu") -> GPT:
     missing = [k for k in keys if k not in s]
     if missing:
         raise ValueError(f"{summary_path} lacks {', '.join(missing)}: not a training summary")
-    config = GPTConfig(**{k: int(s[k]) for k in keys}, bias=bool(s.get("bias", True)))
+    config = GPTConfig(**{k: int(s[k]) for k in keys}, bias=bool(s.get("bias", True)),
+                       vocab_multiple=int(s.get("vocab_multiple", 1)))  # older runs: unpadded
     model = GPT(config)
     try:
         missing, unexpected = _load_safetensors(model, str(weights), strict=True,

@@ -32,7 +32,8 @@ class TrainConfig:
     compile: bool = False
     flops_convention: str = "6N"
     device: str = "auto"  # auto: cuda:<LOCAL_RANK> if available, else cpu
-    dtype: str = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
+    dtype: str = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU; fp16 scales the loss (GradScaler)
+    vocab_multiple: int = 64  # pad embedding/head rows to a multiple (nanoGPT: 50257 -> 50304); loss unchanged
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "train") -> "TrainConfig":
@@ -47,7 +48,8 @@ class TrainConfig:
 
     def check(self, where: str = "train"):
         positive = ["block_size", "batch_tokens", "micro_batch", "max_steps", "eval_interval",
-                    "eval_batches", "log_interval", "checkpoint_interval", "keep_checkpoints"]
+                    "eval_batches", "log_interval", "checkpoint_interval", "keep_checkpoints",
+                    "vocab_multiple"]
         for name in positive:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{where}.{name}={getattr(self, name)!r} must be >= 1")

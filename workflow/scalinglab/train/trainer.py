@@ -26,10 +26,11 @@ import torch
 import torch.distributed as dist
 
 from .. import counting
-from ..devices import current_device_name, peak_flops
+from ..devices import current_device_name, peak_flops, resolve_device
 from ..model import GPT, GPTConfig
 from . import checkpoint as ckpt
 from .config import TrainConfig
+from .schedule import warmup_cosine
 from .data import EpochSampler, TokenWindows, fixed_windows, open_tokens
 from .preflight import ConfigError, check_world
 
@@ -42,15 +43,9 @@ class TrainingError(RuntimeError):
 
 
 def lr_at(step: int, cfg: TrainConfig, total_steps: int) -> float:
-    """Linear warmup to lr, then cosine decay to min_lr (nanoGPT), for 0-based optimizer step."""
-    warmup = min(cfg.warmup_steps, total_steps)
-    decay_end = cfg.lr_decay_steps or total_steps
-    if step < warmup:
-        return cfg.lr * (step + 1) / (warmup + 1)
-    if step >= decay_end:
-        return cfg.min_lr
-    ratio = (step - warmup) / max(1, decay_end - warmup)
-    return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.lr - cfg.min_lr)
+    """The shared warmup-cosine schedule (scalinglab.train.schedule) for 0-based optimizer step."""
+    return warmup_cosine(step, cfg.lr, cfg.min_lr, min(cfg.warmup_steps, total_steps),
+                         cfg.lr_decay_steps or total_steps)
 
 
 def plan_steps(cfg: TrainConfig, model_cfg: GPTConfig, budget: float | None) -> tuple[int, dict]:
@@ -74,7 +69,8 @@ class Distributed:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        self.enabled = self.world > 1
+        # Under torchrun even one process runs the multi-device path (process group, DDP, sharding)
+        self.enabled = self.world > 1 or "TORCHELASTIC_RUN_ID" in os.environ
 
     def init(self, device: str):
         if self.enabled and not dist.is_initialized():
@@ -117,9 +113,7 @@ def train_run(spec: dict) -> dict:
     cfg = TrainConfig.from_dict(spec.get("train", {}))
     ddp = Distributed()
 
-    device = cfg.device
-    if device == "auto":
-        device = f"cuda:{ddp.local_rank}" if torch.cuda.is_available() else "cpu"
+    device = str(resolve_device(cfg.device, "train.device"))  # a bare 'cuda' -> cuda:<LOCAL_RANK>
     if device.startswith("cuda"):
         torch.cuda.set_device(torch.device(device))
         torch.backends.cuda.matmul.allow_tf32 = True  # TF32 for any fp32 matmul left over
@@ -129,8 +123,11 @@ def train_run(spec: dict) -> dict:
     dtype = cfg.dtype
     if dtype == "auto":
         dtype = "bf16" if device.startswith("cuda") and torch.cuda.is_bf16_supported() else "fp32"
-    autocast = (torch.autocast(device_type="cuda", dtype={"bf16": torch.bfloat16, "fp16": torch.float16}[dtype])
-                if device.startswith("cuda") and dtype != "fp32" else contextlib.nullcontext())
+    device_type = "cuda" if device.startswith("cuda") else "cpu"
+    autocast = (torch.autocast(device_type=device_type, dtype={"bf16": torch.bfloat16, "fp16": torch.float16}[dtype])
+                if dtype != "fp32" else contextlib.nullcontext())
+    # fp16's narrow exponent underflows small gradients: scale the loss (a no-op unless fp16)
+    scaler = torch.amp.GradScaler(device_type, enabled=dtype == "fp16")
     ddp.init(device)
 
     # ---- data and shapes: everything that can be wrong fails here, before any step ----
@@ -141,7 +138,7 @@ def train_run(spec: dict) -> dict:
                           f"{spec['train_data']} has {train_meta['vocab_size']}: prepare both with one tokenizer")
     model_cfg = GPTConfig(**{k: int(spec["model"][k]) for k in ("n_layer", "n_head", "n_embd")},
                           block_size=cfg.block_size, vocab_size=int(train_meta["vocab_size"]),
-                          bias=cfg.bias, dropout=cfg.dropout)
+                          bias=cfg.bias, dropout=cfg.dropout, vocab_multiple=cfg.vocab_multiple)
     label = f"fraction {ident.get('fraction')} ({spec['train_data']})"
     train_windows = TokenWindows(train_tokens, cfg.block_size, label, device)
     val_windows = TokenWindows(val_tokens, cfg.block_size, f"validation set ({spec['val_data']})", device)
@@ -178,6 +175,8 @@ def train_run(spec: dict) -> dict:
                                 f"{'/'.join(changed)}: restore the config or delete {run_dir}")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        if scaler.is_enabled() and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
         step, rows = int(state["step"]), list(state["metrics"])
         ckpt.set_rng_state(state["rng"])
         if ddp.is_main:
@@ -224,6 +223,7 @@ def train_run(spec: dict) -> dict:
         if ddp.is_main:
             ckpt.save_checkpoint(run_dir, step, dict(
                 step=step, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                scaler=scaler.state_dict(),
                 scheduler=dict(step=step, total_steps=total_steps, kind="warmup_cosine"),
                 rng=ckpt.rng_state(), data=dict(position=step * per_step, seed=seed,
                                                 epoch=sampler.epochs(step * per_step)),
@@ -239,47 +239,72 @@ def train_run(spec: dict) -> dict:
         record(0, lr_at(0, cfg, total_steps), float("nan"), float("nan"))
 
     params = [p for p in model.parameters()]
+
+    def micro_batch(at_step: int, micro: int):
+        first = at_step * per_step + (micro * ddp.world + ddp.rank) * cfg.micro_batch
+        return train_windows.batch(sampler.window_ids(first, cfg.micro_batch))
+
+    # (step, loss, grad norm) of the steps since the last divergence check, still on the device:
+    # reading them back is a host sync, so it happens once per log interval (and before every
+    # evaluation and checkpoint, so that no diverged state is ever recorded or saved).
+    unchecked: list[tuple[int, torch.Tensor]] = []
+
+    def check_finite() -> tuple[float, float]:
+        values = torch.stack([v for _, v in unchecked]).tolist()
+        for (at, _), (loss_value, norm_value) in zip(unchecked, values):
+            # with fp16 loss scaling an infinite gradient norm is an overflow the scaler skips
+            if not (math.isfinite(loss_value) and (math.isfinite(norm_value) or scaler.is_enabled())):
+                last = ckpt.list_checkpoints(run_dir)
+                raise TrainingError(
+                    f"non-finite loss {loss_value} (grad norm {norm_value}) at step {at}; "
+                    f"last good checkpoint: {last[0] if last else 'none'}; lower train.lr or raise warmup")
+        unchecked.clear()
+        return values[-1]
+
     t0, tokens_since = time.perf_counter(), 0
     try:
+        # The next micro-batch is gathered (and on CUDA copied from pinned memory, non_blocking)
+        # while the kernels of the current one run; the order is still a pure function of position.
+        upcoming = micro_batch(step, 0) if step < total_steps else None
         while step < total_steps:
             lr = lr_at(step, cfg, total_steps)
             for g in optimizer.param_groups:
                 g["lr"] = lr
-            base = step * per_step
             loss_sum = torch.zeros((), device=device)
             for micro in range(accum):
-                first = base + (micro * ddp.world + ddp.rank) * cfg.micro_batch
-                x, y = train_windows.batch(sampler.window_ids(first, cfg.micro_batch))
+                x, y = upcoming
                 sync = (micro == accum - 1) or not ddp.enabled
                 with (contextlib.nullcontext() if sync else train_model.no_sync()), autocast:
                     _, loss = train_model(x, y)
                     loss = loss / accum
-                loss.backward()
+                after = (step, micro + 1) if micro + 1 < accum else (step + 1, 0)
+                upcoming = micro_batch(*after) if after[0] < total_steps else None
+                scaler.scale(loss).backward()
                 loss_sum += loss.detach()
+            scaler.unscale_(optimizer)  # clip and report the true gradient norm
             # max_norm=inf measures the norm without clipping
             grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
-            # One host sync per optimizer step: the divergence check.
-            loss_value, norm_value = torch.stack([loss_sum.float(), grad_norm.float()]).tolist()
-            if not (math.isfinite(loss_value) and math.isfinite(norm_value)):
-                last = ckpt.list_checkpoints(run_dir)
-                raise TrainingError(
-                    f"non-finite loss {loss_value} (grad norm {norm_value}) at step {step + 1}; "
-                    f"last good checkpoint: {last[0] if last else 'none'}; lower train.lr or raise warmup")
-            optimizer.step()
+            unchecked.append((step + 1, torch.stack([loss_sum.float(), grad_norm.float()])))
+            scaler.step(optimizer)
+            scaler.update()
             optimizer.zero_grad(set_to_none=True)
             step += 1
             tokens_since += per_step * cfg.block_size
-            if ddp.is_main and step % cfg.log_interval == 0:
-                dt = time.perf_counter() - t0
-                print(f"[train] step {step}/{total_steps} loss {loss_value:.4f} lr {lr:.2e} "
-                      f"tok/s {tokens_since / dt:,.0f}", flush=True)
-            if step % cfg.eval_interval == 0 or step == total_steps:
+            evaluate_now = step % cfg.eval_interval == 0 or step == total_steps
+            save_now = step % cfg.checkpoint_interval == 0 or step == total_steps
+            if step % cfg.log_interval == 0 or evaluate_now or save_now:
+                loss_value, norm_value = check_finite()
+                if ddp.is_main and step % cfg.log_interval == 0:
+                    dt = time.perf_counter() - t0
+                    print(f"[train] step {step}/{total_steps} loss {loss_value:.4f} lr {lr:.2e} "
+                          f"tok/s {tokens_since / dt:,.0f}", flush=True)
+            if evaluate_now:
                 if device.startswith("cuda"):
                     torch.cuda.synchronize()
                 tps = tokens_since / (time.perf_counter() - t0)
                 record(step, lr, norm_value, tps)
                 t0, tokens_since = time.perf_counter(), 0
-            if step % cfg.checkpoint_interval == 0 or step == total_steps:
+            if save_now:
                 save(step)
     except torch.OutOfMemoryError:
         raise TrainingError(f"out of memory with train.micro_batch={cfg.micro_batch} on {dev_name}: "
@@ -289,6 +314,8 @@ def train_run(spec: dict) -> dict:
     if ddp.is_main:
         summary = finish(run_dir, ident, model, model_cfg, cfg, rows, total_steps, per_step, plan,
                          dict(world_size=ddp.world, device=dev_name, dtype=dtype,
+                              peak_memory_gb=(torch.cuda.max_memory_allocated() / 2**30
+                                              if device.startswith("cuda") else None),
                               windows_per_epoch=train_windows.n_windows,
                               train_tokens_available=int(len(train_tokens))))
     if ddp.enabled:
@@ -302,7 +329,8 @@ def finish(run_dir, ident, model, model_cfg, cfg, rows, total_steps, per_step, p
     last = rows[-1]
     summary = dict(
         **{k: ident.get(k) for k in ("experiment", "run", "model", "fraction", "seed", "budget")},
-        **{k: getattr(model_cfg, k) for k in ("n_layer", "n_head", "n_embd", "block_size", "vocab_size", "bias")},
+        **{k: getattr(model_cfg, k) for k in ("n_layer", "n_head", "n_embd", "block_size", "vocab_size", "bias",
+                                              "vocab_multiple", "padded_vocab_size")},
         **counting.param_counts(model_cfg),
         tokens=int(last["tokens"]), steps=total_steps, epochs=float(last["epoch"]),
         flops=float(last["flops"]), flops_convention=cfg.flops_convention,

@@ -158,3 +158,11 @@ def test_search_stage_on_a_real_ladder(tmp_path):
 def test_train_spec_rejects_bad_criterion():
     with pytest.raises(ValueError, match="criterion_fraction"):
         TrainSpec(max_steps=10, lr=0.1, batch_size=4, eval_every=1, criterion_fraction=1.5)
+
+
+def test_local_exponents_show_a_bend():
+    from scalinglab.capacity.fit import local_exponents
+    d = [10, 100, 1000]
+    n = [1000 + 10 * x for x in d]  # a fixed overhead of 1000 parameters, then 10 per pattern
+    slopes = [r["exponent"] for r in local_exponents(d, n)]
+    assert slopes[0] < slopes[1] < 1 and slopes[1] == pytest.approx(np.log10(11000 / 2000), abs=1e-9)

@@ -65,7 +65,7 @@ rule capacity_fit:
         criterion_fraction=lambda wc: config["capacity"]["criterion_fraction"],
         params=lambda wc: config["capacity"]["params"],
         level=lambda wc: config["fits"]["interval_level"],
-        bootstrap_samples=lambda wc: config["fits"]["bootstrap_samples"],
+        bootstrap_samples=lambda wc: config["capacity"]["bootstrap_samples"],
         seed=config["seed"],
         fit=lambda wc, output: capacity_fit_values(output.fit),
     script:

@@ -76,6 +76,14 @@ def fit_exponent(patterns, params_lo, params_hi, level: float, n_boot: int, seed
                 max_bracket_log_width=float(np.max(yhi - ylo)))
 
 
+def local_exponents(patterns, n_min) -> list[dict]:
+    """Slope between consecutive points (log-log): a curve that bends shows up as drifting slopes,
+    e.g. fixed overhead at the small end (slope < 1 there, ~1 once the overhead is amortised)."""
+    pairs = sorted(zip(patterns, n_min))
+    return [dict(patterns_from=int(d0), patterns_to=int(d1), exponent=float(math.log(n1 / n0) / math.log(d1 / d0)))
+            for (d0, n0), (d1, n1) in zip(pairs, pairs[1:])]
+
+
 def compare_with_references(fit: dict, references=REFERENCES) -> list[dict]:
     """For each reference exponent: inside the interval or not, and its distance in interval half-widths."""
     half = max((fit["hi"] - fit["lo"]) / 2, 1e-12)

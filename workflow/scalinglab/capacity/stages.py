@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from scalinglab.capacity.fit import REFERENCES, bits_per_parameter, compare_with_references, fit_exponent
+from scalinglab.capacity.fit import (REFERENCES, bits_per_parameter, compare_with_references, fit_exponent,
+                                    local_exponents)
 from scalinglab.capacity.memorise import TrainSpec, gpt_config, memorise
 from scalinglab.capacity.patterns import PatternSpec, draw_patterns
 from scalinglab.capacity.search import ladder_rungs, smallest_memorising
@@ -118,6 +119,7 @@ def fit(section: dict, search_jsons: list, level: float, n_boot: int, seed: int,
     out = dict(result, criterion=criterion_text(section), params_convention=section["params"],
                bits_per_pattern=bits_per_pattern, points=points, censored=censored,
                references=comparisons, references_inside_interval=inside,
+               local_exponents=local_exponents(d, n_min),
                trainings=int(len(runs)), cpu_seconds=float(runs["cpu_seconds"].sum()))
     log.info("capacity fit: b = %.3f [%.3f, %.3f] (%g) on %d points; references inside: %s", result["exponent"],
              result["lo"], result["hi"], level, result["n_points"], inside or "none")

@@ -166,3 +166,36 @@ def test_local_exponents_show_a_bend():
     n = [1000 + 10 * x for x in d]  # a fixed overhead of 1000 parameters, then 10 per pattern
     slopes = [r["exponent"] for r in local_exponents(d, n)]
     assert slopes[0] < slopes[1] < 1 and slopes[1] == pytest.approx(np.log10(11000 / 2000), abs=1e-9)
+
+
+def test_fit_stage_writes_the_contract(tmp_path):
+    """Synthetic search records (linear N in D on the demo ladder) through the fit stage: fit.json
+    carries the contract's keys, the per-run table one row per training, censored D left out."""
+    section = tiny_section()
+    section["ladder"] = [dict(n_layer=1, n_head=1, n_embd=e) for e in (2, 3, 4, 6, 8, 12, 16, 24, 32)]
+    rungs = stages.rungs_of(section)
+    paths = []
+    for k, d in enumerate([16, 32, 64, 128, 256, 512, 4096]):
+        i = None if d == 4096 else k + 1  # each doubling of D moves one rung up; 4096 exceeds the ladder
+        shape = lambda j: {key: rungs[j][key] for key in ("n_layer", "n_head", "n_embd")}  # noqa: E731
+        record = dict(patterns=d, bits=4.0 * d, params_convention="params_total", criterion="c", index=i,
+                      params_lo=rungs[-1 if i is None else i - 1]["params"],
+                      params_hi=None if i is None else rungs[i]["params"], censored="above" if i is None else "",
+                      shape_lo=shape(-1 if i is None else i - 1), shape_hi=None if i is None else shape(i),
+                      trials=[dict(name="x", met=True, loss=0.1, cpu_seconds=0.5, rung=0)])
+        paths.append(tmp_path / f"D{d}.json")
+        paths[-1].write_text(json.dumps(record))
+    out = stages.fit(section, paths, level=0.8, n_boot=200, seed=0, fit_json=tmp_path / "fit.json",
+                     runs_csv=tmp_path / "runs.csv")
+    saved = json.loads((tmp_path / "fit.json").read_text())
+    for key in ("exponent", "lo", "hi", "level", "n_points", "criterion", "points"):
+        assert key in saved
+    assert saved["n_points"] == 6 and saved["level"] == 0.8 and saved["lo"] <= saved["exponent"] <= saved["hi"]
+    assert [p["patterns"] for p in saved["points"]] == [16, 32, 64, 128, 256, 512]
+    assert all(p["params_lo"] < p["min_params"] < p["params_hi"] for p in saved["points"])
+    assert saved["censored"] == [dict(patterns=4096, censored="above", params_lo=rungs[-1]["params"], params_hi=None)]
+    assert saved["diagnostics"]["other_convention"]["params_convention"] == "params_non_embedding"
+    assert saved["diagnostics"]["upper_half"]["n_points"] == 3
+    assert out["trainings"] == 7 and len((tmp_path / "runs.csv").read_text().splitlines()) == 8
+    stages.figure(tmp_path / "fit.json", tmp_path / "capacity_n_vs_d.png")
+    assert (tmp_path / "capacity_n_vs_d.png").stat().st_size > 10_000

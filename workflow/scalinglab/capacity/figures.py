@@ -10,10 +10,11 @@ except ImportError:  # pragma: no cover - before the rename pass
 
 
 def plot_n_vs_d(fit: dict):
-    """N_min against D (log-log): brackets from the ladder search, the fitted line with its interval,
-    and reference slopes 1 (linear capacity), 1.35 (Kaplan Eq. 4.4) and 2 (Niu et al.) through the
-    centre of the points; censored pattern counts as open triangles at the ladder's end."""
-    fig, axes = new_figure(width=5.6, height=4.3)
+    """(a) N_min against D (log-log): brackets from the ladder search, the fitted line with its
+    interval, and reference slopes 1 (linear capacity), 1.35 (Kaplan Eq. 4.4) and 2 (Niu et al.)
+    through the centre of the points; censored pattern counts as open triangles at the ladder's end.
+    (b) Bits stored per parameter at N_min: flat under a linear capacity, falling as 1/D under N ∝ D²."""
+    fig, axes = new_figure(ncols=2, width=5.2, height=4.3)
     ax = loglog(axes[0][0])
     pts = fit["points"]
     d = np.array([p["patterns"] for p in pts], dtype=float)
@@ -41,8 +42,26 @@ def plot_n_vs_d(fit: dict):
                 color=PALETTE[(k + 2) % len(PALETTE)], lw=1.2, label=f"slope {ref['exponent']:.2f}: {ref['name']}")
     ax.set_xlabel("patterns memorised D")
     ax.set_ylabel(f"smallest memorising model N_min ({fit['params_convention']})")
-    ax.set_title(f"criterion: {fit['criterion']}", fontsize=7)
+    ax.set_title("(a) smallest memorising model", fontsize=9)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
     ax.legend(unique.values(), unique.keys(), fontsize=6.5, loc="upper left")
+
+    bx = axes[0][1]
+    bx.set_xscale("log")
+    bits = d * fit["bits_per_pattern"]
+    bpp = bits / n
+    bx.errorbar(d, bpp, yerr=[bpp - bits / hi, bits / lo - bpp], fmt="o", color=PALETTE[7], ms=5, capsize=3,
+                label="bits / N_min (bar: memorising … failing rung)")
+    k = np.argmax(d)
+    for ref, ls in zip(fit["references"], ["--", "-.", ":"]):
+        # through the largest D's point: where each reference takes the measured capacity
+        bx.plot(grid, bpp[k] * (grid / d[k]) ** (1 - ref["exponent"]), ls=ls, lw=1.2,
+                color=PALETTE[(fit["references"].index(ref) + 2) % len(PALETTE)], label=f"slope {ref['exponent']:.2f}")
+    bx.set_ylim(0, max(3.0, 1.3 * float(np.max(bits / lo))))
+    bx.set_xlabel("patterns memorised D")
+    bx.set_ylabel("bits stored per parameter at N_min")
+    bx.set_title("(b) information per parameter", fontsize=9)
+    bx.legend(fontsize=6.5, loc="lower right")
+    fig.suptitle(f"criterion: {fit['criterion']}", fontsize=8)
     return fig

@@ -115,6 +115,9 @@ def memorise(patterns: np.ndarray, spec: PatternSpec, shape: dict, train: TrainS
         opt.step()
         if step % train.eval_every == 0 or step == train.max_steps:
             loss = value_loss(model, x, y)
+            if (step // train.eval_every) % 10 == 0:  # a progress line every 10 checks
+                log.info("D=%d L%dxE%d step %d: value loss %.4f (threshold %.4f)", n, config.n_layer,
+                         config.n_embd, step, loss, threshold)
             if loss <= threshold:
                 met = True
                 break

@@ -79,8 +79,16 @@ def search(section: dict, n_patterns: int, seed: int, out_json, threads: int = 1
         return dict(record, name=rung["name"], params=rung["params"], params_total=record["params"])
 
     result = smallest_memorising(rungs, trial)
+    i = result["index"]
+
+    def shape(k):
+        return {key: rungs[k][key] for key in ("n_layer", "n_head", "n_embd")}
+
     out = dict(patterns=int(n_patterns), bits=n_patterns * spec.bits_per_pattern,
-               params_convention=section["params"], criterion=criterion_text(section), **result)
+               params_convention=section["params"], criterion=criterion_text(section),
+               # the bracket's shapes, so the fit can recount them under the other convention
+               shape_lo=shape(len(rungs) - 1 if i is None else i - 1) if i != 0 else None,
+               shape_hi=shape(i) if i is not None else None, **result)
     log.info("capacity D=%d: N_min in (%s, %s] %s after %d trainings, %.1f CPU-s", n_patterns, result["params_lo"],
              result["params_hi"], f"(censored {result['censored']})" if result["censored"] else "",
              len(result["trials"]), sum(t["cpu_seconds"] for t in result["trials"]))
@@ -114,12 +122,31 @@ def fit(section: dict, search_jsons: list, level: float, n_boot: int, seed: int,
     points = [dict(patterns=r["patterns"], min_params=n, params_lo=r["params_lo"], params_hi=r["params_hi"],
                    bits=r["bits"], bits_per_param=b)
               for r, n, b in zip(bracketed, n_min, bpp)]
+    # Sensitivity to the counting convention: the same brackets recounted the other way. At laptop
+    # scale the embeddings are a large share of the small rungs, so the two can differ a lot.
+    other = next(c for c in PARAM_COUNTS if c != section["params"])
+    spec = pattern_spec(section)
+
+    def recount(shape):
+        return PARAM_COUNTS[other](gpt_config(shape, spec))
+
+    alt = fit_exponent(d, [recount(r["shape_lo"]) for r in bracketed], [recount(r["shape_hi"]) for r in bracketed],
+                       level=level, n_boot=n_boot, seed=seed)
+    # The upper half of the pattern counts, where fixed per-model overhead weighs least.
+    upper = bracketed[len(bracketed) // 2:] if len(bracketed) >= 5 else []
+    upper_fit = (fit_exponent([r["patterns"] for r in upper], [r["params_lo"] for r in upper],
+                              [r["params_hi"] for r in upper], level=level, n_boot=n_boot, seed=seed)
+                 if upper else None)
+    diagnostics = dict(
+        other_convention=dict(params_convention=other, **{k: alt[k] for k in ("exponent", "lo", "hi")}),
+        upper_half=(dict(patterns_min=upper[0]["patterns"], n_points=len(upper),
+                         **{k: upper_fit[k] for k in ("exponent", "lo", "hi")}) if upper else None))
     comparisons = compare_with_references(result)
     inside = [c["key"] for c in comparisons if c["inside_interval"]]
     out = dict(result, criterion=criterion_text(section), params_convention=section["params"],
                bits_per_pattern=bits_per_pattern, points=points, censored=censored,
                references=comparisons, references_inside_interval=inside,
-               local_exponents=local_exponents(d, n_min),
+               local_exponents=local_exponents(d, n_min), diagnostics=diagnostics,
                trainings=int(len(runs)), cpu_seconds=float(runs["cpu_seconds"].sum()))
     log.info("capacity fit: b = %.3f [%.3f, %.3f] (%g) on %d points; references inside: %s", result["exponent"],
              result["lo"], result["hi"], level, result["n_points"], inside or "none")

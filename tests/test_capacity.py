@@ -127,20 +127,22 @@ def test_patterns_refuse_impossible_separation():
 
 # ---- a real run ---------------------------------------------------------------------------------
 
-def tiny_section():
+def tiny_settings():
+    """Keyword arguments of stages.capacity_search, as the rule passes them (a 2-rung ladder)."""
     return dict(patterns=dict(key_len=3, value_len=1, vocab_size=16, min_key_distance=2),
                 ladder=[dict(n_layer=1, n_head=1, n_embd=e) for e in (1, 16)],
                 train=dict(max_steps=300, lr=0.03, batch_size=64, eval_every=25, warmup_steps=0,
                            stall_evals=4, stall_improvement=0.01),
-                criterion_fraction=0.1, params="params_total", seed_offset=0, device="cpu")
+                criterion_fraction=0.1, param_count="params_total", seed=0, device="cpu")
 
 
 def test_tiny_real_run_memorises_a_handful_of_patterns():
     torch.set_num_threads(1)  # tiny matrices: more threads only contend
-    section = tiny_section()
-    spec = stages.pattern_spec(section)
+    s = tiny_settings()
+    spec = stages.pattern_spec(s["patterns"])
     patterns = draw_patterns(8, spec, seed=0)
-    record = memorise(patterns, spec, dict(n_layer=1, n_head=1, n_embd=16), stages.train_spec(section), seed=1)
+    record = memorise(patterns, spec, dict(n_layer=1, n_head=1, n_embd=16),
+                      stages.train_spec(s["train"], s["criterion_fraction"]), seed=1)
     assert record["met"] and record["loss"] <= 0.1 * math.log(16) and record["steps"] < 300
     assert record["params"] == model_params(dict(n_layer=1, n_head=1, n_embd=16), spec)
 
@@ -148,11 +150,12 @@ def test_tiny_real_run_memorises_a_handful_of_patterns():
 def test_search_stage_on_a_real_ladder(tmp_path):
     """Width 1 cannot store 8 x 4 bits (it stalls); width 16 can: the bracket is (width 1, width 16]."""
     out = tmp_path / "D8.json"
-    result = stages.search(tiny_section(), 8, seed=0, out_json=out)
+    result = stages.capacity_search(search=str(out), n_patterns=8, **tiny_settings())
     saved = json.loads(out.read_text())
     assert saved["patterns"] == 8 and saved["censored"] == "" and saved["bits"] == 32
     assert saved["params_lo"] < saved["params_hi"] == result["params_hi"]
     assert [t["met"] for t in saved["trials"]] == [False, True]
+    assert saved["shape_hi"] == dict(n_layer=1, n_head=1, n_embd=16)
 
 
 def test_train_spec_rejects_bad_criterion():
@@ -169,24 +172,28 @@ def test_local_exponents_show_a_bend():
 
 
 def test_fit_stage_writes_the_contract(tmp_path):
-    """Synthetic search records (linear N in D on the demo ladder) through the fit stage: fit.json
-    carries the contract's keys, the per-run table one row per training, censored D left out."""
-    section = tiny_section()
-    section["ladder"] = [dict(n_layer=1, n_head=1, n_embd=e) for e in (2, 3, 4, 6, 8, 12, 16, 24, 32)]
-    rungs = stages.rungs_of(section)
+    """Synthetic search records (one rung up per doubling of D) through the fit and figure stages:
+    fit.json carries the contract's keys, the per-run table one row per training, censored D left out."""
+    s = tiny_settings()
+    ladder = [dict(n_layer=1, n_head=1, n_embd=e) for e in (2, 3, 4, 6, 8, 12, 16, 24, 32)]
+    rungs = stages.rungs_of(ladder, s["patterns"], s["param_count"])
+
+    def shape(j):
+        return {key: rungs[j][key] for key in ("n_layer", "n_head", "n_embd")}
+
     paths = []
     for k, d in enumerate([16, 32, 64, 128, 256, 512, 4096]):
-        i = None if d == 4096 else k + 1  # each doubling of D moves one rung up; 4096 exceeds the ladder
-        shape = lambda j: {key: rungs[j][key] for key in ("n_layer", "n_head", "n_embd")}  # noqa: E731
+        i = None if d == 4096 else k + 1  # 4096 exceeds the ladder
         record = dict(patterns=d, bits=4.0 * d, params_convention="params_total", criterion="c", index=i,
                       params_lo=rungs[-1 if i is None else i - 1]["params"],
                       params_hi=None if i is None else rungs[i]["params"], censored="above" if i is None else "",
                       shape_lo=shape(-1 if i is None else i - 1), shape_hi=None if i is None else shape(i),
                       trials=[dict(name="x", met=True, loss=0.1, cpu_seconds=0.5, rung=0)])
-        paths.append(tmp_path / f"D{d}.json")
-        paths[-1].write_text(json.dumps(record))
-    out = stages.fit(section, paths, level=0.8, n_boot=200, seed=0, fit_json=tmp_path / "fit.json",
-                     runs_csv=tmp_path / "runs.csv")
+        paths.append(str(tmp_path / f"D{d}.json"))
+        (tmp_path / f"D{d}.json").write_text(json.dumps(record))
+    out = stages.capacity_fit(searches=paths, fit=str(tmp_path / "fit.json"), runs=str(tmp_path / "runs.csv"),
+                              patterns=s["patterns"], train=s["train"], criterion_fraction=0.1,
+                              param_count="params_total", level=0.8, bootstrap_samples=200, seed=0)
     saved = json.loads((tmp_path / "fit.json").read_text())
     for key in ("exponent", "lo", "hi", "level", "n_points", "criterion", "points"):
         assert key in saved
@@ -197,5 +204,16 @@ def test_fit_stage_writes_the_contract(tmp_path):
     assert saved["diagnostics"]["other_convention"]["params_convention"] == "params_non_embedding"
     assert saved["diagnostics"]["upper_half"]["n_points"] == 3
     assert out["trainings"] == 7 and len((tmp_path / "runs.csv").read_text().splitlines()) == 8
-    stages.figure(tmp_path / "fit.json", tmp_path / "capacity_n_vs_d.png")
+    stages.capacity_figure(fit=str(tmp_path / "fit.json"), figure=str(tmp_path / "capacity_n_vs_d.png"))
     assert (tmp_path / "capacity_n_vs_d.png").stat().st_size > 10_000
+
+
+def test_fit_stage_refuses_searches_counted_another_way(tmp_path):
+    path = tmp_path / "D8.json"
+    path.write_text(json.dumps(dict(patterns=8, params_convention="params_non_embedding", trials=[])))
+    s = tiny_settings()
+    with pytest.raises(ValueError, match="rerun the searches"):
+        stages.capacity_fit(searches=[str(path)], fit=str(tmp_path / "f.json"), runs=str(tmp_path / "r.csv"),
+                            patterns=s["patterns"], train=s["train"], criterion_fraction=0.1,
+                            param_count="params_total", level=0.8, bootstrap_samples=200, seed=0)
+    assert not (tmp_path / "f.json").exists()

@@ -1,20 +1,12 @@
 # Rules: Niu et al.'s N = O(D²) measured (issue 13 item 5). One job per pattern count D: bisection
 # over the GPT ladder for the smallest model that memorises D patterns; then the exponent fit of
-# N_min against D and the figure. The science lives in scalinglab.capacity.
-import json
-
-CAPACITY = f"{RESULTS}/capacity"
+# N_min against D and the figure. The science lives in scalinglab.capacity (stages.<rule>).
 
 
-def capacity_searches():
-    return [f"{CAPACITY}/search/D{d}.json" for d in config["capacity"]["pattern_counts"]]
-
-
-def capacity_fit_values(path):
-    """fit.json's numbers for the captions once the fit exists ({} before). The params using it are
-    functions of the input or output files, so Snakemake does not count them as parameter changes."""
-    path = Path(path)
-    return json.loads(path.read_text()) if path.exists() else {}
+# Fit and figure take seconds: they run on the submitting host.
+localrules:
+    capacity_fit,
+    capacity_figure,
 
 
 rule capacity_search:
@@ -28,23 +20,23 @@ rule capacity_search:
     wildcard_constraints:
         patterns=r"[0-9]+",
     conda:
-        "../../envs/analysis.yaml"
-    params:
-        patterns=lambda wc: config["capacity"]["patterns"],
-        ladder=lambda wc: config["capacity"]["ladder"],
-        train=lambda wc: config["capacity"]["train"],
-        criterion_fraction=lambda wc: config["capacity"]["criterion_fraction"],
-        params=lambda wc: config["capacity"]["params"],
-        seed_offset=lambda wc: config["capacity"]["seed_offset"],
-        device=lambda wc: config["capacity"]["device"],
-        seed=config["seed"],
+        ANALYSIS_ENV
     threads: lambda wildcards: config["capacity"]["threads"]
     resources:
         mem_mb=lambda wildcards: config["capacity"]["mem_mb"],
         runtime=lambda wildcards: config["capacity"]["runtime_min"],
         gpu=lambda wildcards: int(config["capacity"]["device"].startswith("cuda")),
+    params:
+        n_patterns=lambda wc: int(wc.patterns),
+        patterns=config["capacity"]["patterns"],
+        ladder=config["capacity"]["ladder"],
+        train=config["capacity"]["train"],
+        criterion_fraction=config["capacity"]["criterion_fraction"],
+        param_count=config["capacity"]["params"],
+        seed=config["seed"] + config["capacity"]["seed_offset"],
+        device=config["capacity"]["device"],
     script:
-        "../scripts/capacity_search.py"
+        STAGE
 
 
 rule capacity_fit:
@@ -52,24 +44,28 @@ rule capacity_fit:
     input:
         searches=capacity_searches(),
     output:
-        fit=report(f"{CAPACITY}/fit.json", caption="../report/capacity_fit.rst", category="Niu et al. 2024",
-                   labels={"table": "capacity: exponent of N_min against D"}),
+        fit=report(
+            f"{CAPACITY}/fit.json",
+            caption="../report/capacity_fit.rst",
+            category="Niu et al. 2024",
+            labels={"table": "capacity: exponent of N_min against D"},
+        ),
         runs=f"{CAPACITY}/runs.csv",
     log:
         f"{RESULTS}/logs/capacity/fit.log",
     conda:
-        "../../envs/analysis.yaml"
+        ANALYSIS_ENV
     params:
-        patterns=lambda wc: config["capacity"]["patterns"],
-        train=lambda wc: config["capacity"]["train"],
-        criterion_fraction=lambda wc: config["capacity"]["criterion_fraction"],
-        params=lambda wc: config["capacity"]["params"],
-        level=lambda wc: config["fits"]["interval_level"],
-        bootstrap_samples=lambda wc: config["capacity"]["bootstrap_samples"],
+        patterns=config["capacity"]["patterns"],
+        train=config["capacity"]["train"],
+        criterion_fraction=config["capacity"]["criterion_fraction"],
+        param_count=config["capacity"]["params"],
+        level=config["fits"]["interval_level"],
+        bootstrap_samples=config["capacity"]["bootstrap_samples"],
         seed=config["seed"],
-        fit=lambda wc, output: capacity_fit_values(output.fit),
+        caption_fit=lambda wc, output: capacity_caption_fit(output.fit),
     script:
-        "../scripts/capacity_fit.py"
+        STAGE
 
 
 rule capacity_figure:
@@ -77,16 +73,26 @@ rule capacity_figure:
     input:
         fit=rules.capacity_fit.output.fit,
     output:
-        figure=report(figure("capacity_n_vs_d"), caption="../report/capacity_n_vs_d.rst",
-                      category="Niu et al. 2024", labels={"figure": "05b N_min against D (capacity)"}),
+        figure=report(
+            figure("capacity_n_vs_d"),
+            caption="../report/capacity_n_vs_d.rst",
+            category="Niu et al. 2024",
+            labels={"figure": "05b N_min against D (capacity)"},
+        ),
     log:
         f"{RESULTS}/logs/capacity/figure.log",
     conda:
-        "../../envs/analysis.yaml"
+        ANALYSIS_ENV
     params:
-        fit=lambda wc, input: capacity_fit_values(input.fit),
+        caption_fit=lambda wc, input: capacity_caption_fit(input.fit),
     script:
-        "../scripts/capacity_figure.py"
+        STAGE
 
 
-ALL_TARGETS.extend([rules.capacity_fit.output.fit, rules.capacity_fit.output.runs, rules.capacity_figure.output.figure])
+ALL_TARGETS.extend(
+    [
+        rules.capacity_fit.output.fit,
+        rules.capacity_fit.output.runs,
+        rules.capacity_figure.output.figure,
+    ]
+)

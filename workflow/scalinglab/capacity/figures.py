@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # the shared style moves from scalinglab.figures.style to scalinglab.style (redesign)
-    from scalinglab.style import PALETTE, loglog, new_figure
-except ImportError:  # pragma: no cover - before the rename pass
-    from scalinglab.figures.style import PALETTE, loglog, new_figure
+from scalinglab.style import PALETTE, loglog, new_figure
 
 
 def plot_n_vs_d(fit: dict):

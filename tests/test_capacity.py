@@ -217,3 +217,23 @@ def test_fit_stage_refuses_searches_counted_another_way(tmp_path):
                             patterns=s["patterns"], train=s["train"], criterion_fraction=0.1,
                             param_count="params_total", level=0.8, bootstrap_samples=200, seed=0)
     assert not (tmp_path / "f.json").exists()
+
+
+def test_adapter_keeps_list_params_intact():
+    """The ladder reaches the stage as a list of shape dicts, not their string forms."""
+    from types import SimpleNamespace
+
+    from snakemake.iocontainers import Namedlist
+
+    from scalinglab.adapter import stage_arguments
+
+    ladder = [dict(n_layer=1, n_head=1, n_embd=2)]
+    smk = SimpleNamespace(input=Namedlist(fromdict={"searches": ["a.json", "b.json"]}),
+                          output=Namedlist(fromdict={"fit": "f.json"}),
+                          params=Namedlist(fromdict={"ladder": ladder}), threads=1, log=["x.log"], rule="capacity_x")
+
+    def stage(*, searches, fit, ladder):
+        pass
+
+    kwargs = stage_arguments(smk, stage)
+    assert kwargs["ladder"] == ladder and kwargs["searches"] == ["a.json", "b.json"]

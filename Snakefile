@@ -46,6 +46,7 @@ include: "workflow/rules/memory.smk"
 include: "workflow/rules/question_formation.smk"
 include: "workflow/rules/fits.smk"
 include: "workflow/rules/quantization.smk"
+include: "workflow/rules/capacity.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/report.smk"
 

@@ -16,7 +16,7 @@ from conftest import REPO
 from scalinglab import adapter
 from scalinglab.io import atomic_path, write_csv
 
-ANALYSES = ["data", "train", "memory", "question_formation", "fits", "quantization", "predict", "report"]
+ANALYSES = ["data", "train", "memory", "question_formation", "fits", "quantization", "predict", "report", "capacity"]
 
 
 def rule_names() -> list[str]:

@@ -283,3 +283,22 @@ def predict_run_summaries(wildcards=None):
 def predict_datasets():
     """'public' always; 'runs' when an experiment of predict.experiments is in the config."""
     return ["runs", "public"] if predict_run_summaries() else ["public"]
+
+
+# ---- capacity (Niu et al.'s N = O(D²) measured; rules/capacity.smk) ----
+CAPACITY = f"{RESULTS}/capacity"
+
+
+def capacity_searches():
+    """One search result per pattern count D of capacity.pattern_counts."""
+    return [f"{CAPACITY}/search/D{d}.json" for d in config["capacity"]["pattern_counts"]]
+
+
+def capacity_caption_fit(path):
+    """fit.json's numbers for the captions once the fit exists ({} before). The params using it are
+    functions of the rule's input or output files, so Snakemake counts no change of them as a reason
+    to rerun (Persistence: non-derived params only)."""
+    import json
+
+    path = Path(path)
+    return json.loads(path.read_text()) if path.exists() else {}

@@ -15,7 +15,7 @@ import sys
 
 # Rules whose name is not `<analysis>_...`.
 RULE_ANALYSIS = {"prepare_data": "data", "train": "train", "train_preflight": "train"}
-ANALYSES = ("question_formation", "quantization", "memory", "fits", "predict", "report")
+ANALYSES = ("question_formation", "quantization", "memory", "fits", "predict", "report", "capacity")
 # Errors that describe bad input or a failed run in words; anything else keeps its traceback.
 # The RuntimeError ones by module, so that a figure job need not import torch to recognise them.
 KNOWN_ERRORS = (ValueError, FileNotFoundError)

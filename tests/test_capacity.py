@@ -237,3 +237,11 @@ def test_adapter_keeps_list_params_intact():
 
     kwargs = stage_arguments(smk, stage)
     assert kwargs["ladder"] == ladder and kwargs["searches"] == ["a.json", "b.json"]
+
+
+def test_search_stage_names_a_bad_ladder_shape_and_writes_nothing(tmp_path):
+    s = tiny_settings()
+    s["ladder"] = [dict(n_layer=1, n_head=3, n_embd=16), dict(n_layer=1, n_head=1, n_embd=8)]
+    with pytest.raises(ValueError, match="n_embd=16 is not divisible by n_head=3"):
+        stages.capacity_search(search=str(tmp_path / "D8.json"), n_patterns=8, **s)
+    assert not (tmp_path / "D8.json").exists()

@@ -291,7 +291,9 @@ CAPACITY = f"{RESULTS}/capacity"
 
 def capacity_searches():
     """One search result per pattern count D of capacity.pattern_counts."""
-    return [f"{CAPACITY}/search/D{d}.json" for d in config["capacity"]["pattern_counts"]]
+    return [
+        f"{CAPACITY}/search/D{d}.json" for d in config["capacity"]["pattern_counts"]
+    ]
 
 
 def capacity_caption_fit(path):

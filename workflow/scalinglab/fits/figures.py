@@ -14,6 +14,7 @@ from .chinchilla import ChinchillaFit, chinchilla_loss, compute_optimal_allocati
 from .kaplan import (KaplanJointLaw, LearningCurveLaw, PowerLaw, ProportionalLaw, kaplan_joint_loss,
                      learning_curve_loss, power_law_loss)
 from .published import BESIROGLU_2024, HOFFMANN_2022, KAPLAN_2020, KAPLAN_2020_TABLE2, PF_DAY_FLOPS, ChinchillaLaw
+from ..intervals import central_band
 from ..style import PALETTE, loglog, new_figure, sequential_colors
 
 
@@ -256,8 +257,7 @@ def chinchilla_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: 
     for _, row in bootstrap.iterrows():
         law = ChinchillaLaw(E=row["E"], A=row["A"], B=row["B"], alpha=row["alpha"], beta=row["beta"])
         ratios.append(tokens_per_parameter(Cg, law))
-    q = (1 - level) / 2
-    band = np.nanquantile(np.array(ratios), [q, 1 - q], axis=0)
+    band = central_band(np.array(ratios), level)
     ax_ratio.fill_between(Cg, band[0], band[1], color=PALETTE[0], alpha=0.25,
                           label=f"refit, {level:.0%} bootstrap band")
     ax_ratio.plot(Cg, tokens_per_parameter(Cg, refit), color=PALETTE[0], label="refit")

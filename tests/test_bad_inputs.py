@@ -639,3 +639,17 @@ def test_one_unreadable_checkpoint_of_several_still_resumes(tmp_path, tokens):
     with pytest.warns(UserWarning, match="skipping unreadable checkpoint .*step_00000004.pt"):
         summary = train_run(spec(tmp_path, tokens))
     assert summary["steps"] == 4 and (tmp_path / "run" / "summary.json").exists()
+
+
+@pytest.mark.e2e  # the demo data stage, a preflight job and a 2-step training run (~15 s)
+def test_a_good_experiment_passes_the_preflight_and_trains(prepared):
+    """The other side of the preflight: it lets a fitting experiment through to its training jobs."""
+    ok = config_file({"experiments": {"tiny_ok": dict(
+        models=["demo-xs"], fractions=[0.001], seeds=[0],
+        train=dict(max_steps=2, eval_interval=1, eval_batches=1, checkpoint_interval=1, warmup_steps=1))}},
+        "tiny_ok.yaml")(prepared)
+    target = "results/train/tiny_ok/demo-xs_f0.001_s0/summary.json"
+    proc = snakemake(prepared, [DEMO, ok], target)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert json.loads((prepared / "results/train/tiny_ok/preflight.json").read_text())["grad_accum"] >= 1
+    assert json.loads((prepared / target).read_text())["steps"] == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from scalinglab.model import GPTConfig, model_shape
 from scalinglab.train.config import TrainConfig, merge_train
+from scalinglab.train.preflight import check_world
 
 # Every rule file appends the final products it wants `rule all` to build.
 ALL_TARGETS = []
@@ -165,6 +166,15 @@ def train_resources(experiment):
         **dict(gpus=0, threads=2, mem_mb=8000, runtime_min=60),
         **train_settings(experiment).get("resources", {}),
     }
+
+
+def experiment_subsets(experiment):
+    """Sidecars of the subsets an experiment trains on (what train_preflight checks)."""
+    return [subset_json(f) for f in config["experiments"][experiment]["fractions"]]
+
+
+def preflight_json(experiment):
+    return f"{RESULTS}/train/{experiment}/preflight.json"
 
 
 # ---- memory

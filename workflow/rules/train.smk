@@ -1,7 +1,6 @@
 # Rules: train. One job per (experiment, run): a GPT-2-family model on one nested data subset.
 # The science is scalinglab.train; the script only writes the run spec and starts the process
 # (torchrun with one process per GPU when a run asks for more than one).
-from scalinglab.train.preflight import check_world
 
 
 # Fail at parse time, before any job starts: unknown keys, bad values, unknown models, n_embd % n_head.
@@ -24,14 +23,6 @@ for _experiment in config["experiments"]:
         sys.exit(f"config error: experiments.{_experiment}: {err}")
 
 
-def experiment_subsets(experiment):
-    return [subset_json(f) for f in config["experiments"][experiment]["fractions"]]
-
-
-def preflight_json(experiment):
-    return f"{RESULTS}/train/{experiment}/preflight.json"
-
-
 localrules:
     train_preflight,
 
@@ -39,7 +30,8 @@ localrules:
 rule train_preflight:
     """Settings against what exists only after the data stage (tokens per subset) and the job's
     process count: a config error fails here once (retries: 0), before any training job starts,
-    instead of failing each training job `retries` + 1 times (on Slurm, each time a new batch job)."""
+    instead of failing each training job `retries` + 1 times (on Slurm, each time a new batch job).
+    """
     input:
         train=lambda wc: experiment_subsets(wc.experiment),
         val=VAL_JSON,

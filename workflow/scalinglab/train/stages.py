@@ -28,7 +28,9 @@ def train_preflight(*, train: list[str], val: str, preflight: str, settings: dic
 
 
 def train(*, train: str, val: str, metrics: str, summary: str, weights: str, identity: dict, shape: dict,
-          settings: dict, gpus: int, threads: int, log: str) -> None:
+          settings: dict, gpus: int, threads: int, log: str, preflight: str | None = None) -> None:
+    """`preflight`: the experiment's train_preflight.json; an input only so that this job runs after
+    that check (the trainer checks the same things again)."""
     run_dir = Path(summary).parent
     spec = dict(run_dir=str(run_dir), train_data=train, val_data=val, identity=identity, model=shape,
                 train=settings, threads=threads)

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglab.figures.chinchilla import (plot_chinchilla_contours, plot_chinchilla_isoflop,
+from scalinglab.fits.figures_chinchilla import (plot_chinchilla_contours, plot_chinchilla_isoflop,
                                            plot_public_refit)
-from scalinglab.figures.kaplan import (plot_kaplan_joint, plot_kaplan_learning_curves,
+from scalinglab.fits.figures_kaplan import (plot_kaplan_joint, plot_kaplan_learning_curves,
                                        plot_kaplan_power_laws)
-from scalinglab.figures.style import save
+from scalinglab.style import save
 from scalinglab.fits.analysis import chinchilla_runs, kaplan_runs
 from scalinglab.fits.checks import FitInputError
 from scalinglab.fits.chinchilla import chinchilla_loss, compute_optimal_allocation

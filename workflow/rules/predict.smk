@@ -1,5 +1,5 @@
 # Rules: predict. Extrapolation checked on held-out runs, and the compute planner
-# (scalinglab.plan; CLI: scalinglab-plan). Outputs under results/predict/, figures under
+# (scalinglab.predict; CLI: scalinglab-plan). Outputs under results/predict/, figures under
 # results/figures/predict_*.png.
 PREDICT = f"{RESULTS}/predict"
 PREDICT_CATEGORY = "Prediction and planning"
@@ -62,7 +62,7 @@ rule predict_extrapolation_public:
         "../scripts/predict_extrapolation.py"
 
 
-rule predict_figure_extrapolation:
+rule predict_extrapolation_figure:
     input:
         predictions=f"{PREDICT}/extrapolation_{{dataset}}.csv",
     output:
@@ -78,9 +78,9 @@ rule predict_figure_extrapolation:
                           "public Chinchilla points: fit below the compute threshold, "
                           "predict above it"),
     log:
-        f"{RESULTS}/logs/predict/figure_extrapolation_{{dataset}}.log",
+        f"{RESULTS}/logs/predict/extrapolation_figure_{{dataset}}.log",
     script:
-        "../scripts/predict_figure.py"
+        "../scripts/predict_extrapolation_figure.py"
 
 
 rule predict_plan:

@@ -2,7 +2,7 @@
 # `snakemake --report results/report.html` from every output marked report() in any rule file.
 
 
-rule expected_loss_bands:
+rule report_expected_loss_bands:
     """Figure 13: validation curves beside the reference losses a run should land near."""
     input:
         metrics=lambda wc: [m for e in config["report"]["reference_experiments"] for m in run_metrics(e)],
@@ -10,8 +10,8 @@ rule expected_loss_bands:
         val=VAL_JSON,
     output:
         figure=report(
-            figure("expected_loss_bands"),
-            caption="../report/expected_loss_bands.rst",
+            figure("report_expected_loss_bands"),
+            caption="../report/report_expected_loss_bands.rst",
             category="Run health",
             labels={"figure": "13 expected-loss bands"},
         ),
@@ -22,9 +22,9 @@ rule expected_loss_bands:
             labels={"table": "final loss against references"},
         ),
     log:
-        f"{RESULTS}/logs/report/expected_loss_bands.log",
+        f"{RESULTS}/logs/report/report_expected_loss_bands.log",
     script:
-        "../scripts/fig_expected_loss_bands.py"
+        "../scripts/report_expected_loss_bands.py"
 
 
-ALL_TARGETS.extend(rules.expected_loss_bands.output)
+ALL_TARGETS.extend(rules.report_expected_loss_bands.output)

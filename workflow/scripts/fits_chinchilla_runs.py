@@ -5,7 +5,8 @@ import pandas as pd
 
 from scalinglab.fits.analysis import chinchilla_runs
 from scalinglab.fits.io import run_main, write_csv, write_json
-from scalinglab.fits.runs import chinchilla_points, irreducible_loss, read_learning_curves, read_summaries
+from scalinglab.fits.runs import (chinchilla_points, irreducible_loss, read_learning_curves,
+                                  read_summaries, trainer_floor)
 
 
 def main(snakemake):
@@ -19,7 +20,9 @@ def main(snakemake):
         final, curves, entropy=irreducible_loss(snakemake.input.val), delta=cfg["huber_delta"],
         n_boot=cfg["bootstrap_samples"], level=cfg["interval_level"],
         seed=snakemake.config["seed"], n_grid=cfg["approach1_grid"],
-        tolerance=cfg["irreducible_tolerance"])
+        tolerance=cfg["irreducible_tolerance"],
+        floor=trainer_floor(snakemake.input.val, list(summaries["path"])),
+        max_relative_width=snakemake.config["verdicts"]["max_relative_width"])
     irreducible = tables.get("irreducible", pd.DataFrame(
         [dict(fit="own runs, Approach 3", note="real text: the irreducible loss is unknown")]))
     write_json(data, snakemake.output.fit)

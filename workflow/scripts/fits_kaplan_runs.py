@@ -5,7 +5,7 @@ import pandas as pd
 
 from scalinglab.fits.analysis import kaplan_runs
 from scalinglab.fits.io import run_main, write_csv, write_json
-from scalinglab.fits.runs import (irreducible_loss, kaplan_points, read_learning_curves,
+from scalinglab.fits.runs import (irreducible_loss, kaplan_points, read_learning_curves, trainer_floor,
                                   read_summaries, subset_sizes)
 
 
@@ -18,6 +18,8 @@ def main(snakemake):
     tables, data = kaplan_runs(final, rows, entropy=irreducible_loss(snakemake.input.val),
                                n_boot=cfg["bootstrap_samples"], level=cfg["interval_level"],
                                seed=snakemake.config["seed"], tolerance=cfg["irreducible_tolerance"],
+                               floor=trainer_floor(snakemake.input.val, snakemake.input.summaries),
+                               max_relative_width=snakemake.config["verdicts"]["max_relative_width"],
                                n_grid=cfg["approach1_grid"])
     irreducible = tables.get("irreducible", pd.DataFrame(
         [dict(fit="own runs, Kaplan L(N) with E", note="no irreducible loss known or fitted")]))

@@ -25,6 +25,7 @@ include: "workflow/rules/fits.smk"
 include: "workflow/rules/quantization.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/verdicts.smk"
 
 
 rule all:

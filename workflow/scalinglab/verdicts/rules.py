@@ -96,14 +96,14 @@ def overfitting_rule(val_loss, train_loss, *, min_rise: float, min_evaluations: 
                      expect_overfit: bool) -> Judgement:
     """Rising validation loss (overfitting) on one run's evaluation rows.
 
-    rise = final validation loss - its minimum over the run; noise = median |step-to-step change|
-    of the validation loss over the run's second half. Overfitting: rise >= min_rise and the final
+    rise = final validation loss - its minimum over the run; noise = the evaluation-to-evaluation
+    scatter (robust sd from second differences, so a steady trend is not counted as noise). Overfitting: rise >= min_rise and the final
     train loss is below the final validation loss. Not identifiable with fewer than
     `min_evaluations` finite evaluations, or noise >= min_rise (a rise of that size could be
     noise). The claim is either "overfits" (expect_overfit) or "does not".
     """
     rule = (f"overfits when final val loss - min val loss >= {min_rise:g} nats and train < val; "
-            f"not identifiable with < {min_evaluations} evaluations or step noise >= {min_rise:g}")
+            f"not identifiable with < {min_evaluations} evaluations or evaluation noise >= {min_rise:g}")
     val = np.asarray(val_loss, dtype=float)
     train = np.asarray(train_loss, dtype=float)
     keep = np.isfinite(val)
@@ -111,11 +111,13 @@ def overfitting_rule(val_loss, train_loss, *, min_rise: float, min_evaluations: 
     if val.size < min_evaluations:
         return Judgement(NOT_IDENTIFIABLE, f"{val.size} evaluation(s), need {min_evaluations}", rule)
     rise = float(val[-1] - val.min())
-    half = val[val.size // 2:]
-    noise = float(np.median(np.abs(np.diff(half)))) if half.size > 1 else math.inf
+    # Evaluation noise, robust to the curve's trend: second differences of iid noise of sd s
+    # have sd s*sqrt(6); their median absolute value is 0.674 of that.
+    second = np.diff(val, 2)
+    noise = float(np.median(np.abs(second)) / (0.674 * math.sqrt(6))) if second.size else math.inf
     gap = float(val[-1] - train[-1]) if np.isfinite(train[-1]) else math.nan
     text = (f"val min {val.min():.4g}, final {val[-1]:.4g} (rise {rise:.3g}), final train "
-            f"{train[-1]:.4g} (gap {gap:.3g}), step noise {noise:.3g}")
+            f"{train[-1]:.4g} (gap {gap:.3g}), evaluation noise {noise:.3g}")
     if noise >= min_rise:
         return Judgement(NOT_IDENTIFIABLE, f"{text}: noise as large as the rise threshold", rule)
     overfits = rise >= min_rise and gap > 0

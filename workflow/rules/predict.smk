@@ -77,6 +77,7 @@ rule predict_extrapolation_figure:
                           if wc.dataset == "runs" else
                           "public Chinchilla points: fit below the compute threshold, "
                           "predict above it"),
+        level=config["predict"]["level"],
     log:
         f"{RESULTS}/logs/predict/extrapolation_figure_{{dataset}}.log",
     script:

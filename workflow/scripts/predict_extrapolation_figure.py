@@ -5,4 +5,5 @@ from scalinglab.predict.figures import extrapolation_figure
 from scalinglab.style import save
 
 pred = pd.read_csv(snakemake.input.predictions)
-save(extrapolation_figure(pred, title=snakemake.params.title), snakemake.output.png)
+save(extrapolation_figure(pred, title=snakemake.params.title, level=snakemake.params.level),
+     snakemake.output.png)

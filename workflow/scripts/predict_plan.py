@@ -15,7 +15,7 @@ try:
         p = snakemake.config["predict"]["plan"]
         plan = make_plan(p["gpus"], p["gpu_type"], p["days"], p["mfu"], p["dtype"],
                          p["inference_tokens"], fitted_tables=list(snakemake.input.fitted),
-                         skip_unusable=True)
+                         skip_unusable=True, max_extrapolation=p["max_extrapolation"])
         for s in plan["skipped"]:
             logging.warning("skipped %s", s["reason"])
         for row in plan["plans"]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import FitInputError
-from .chinchilla import (allocation_exponents, bootstrap_chinchilla_approach3,
+from .chinchilla import (FLOPS_PER_PARAM_TOKEN, allocation_exponents, bootstrap_chinchilla_approach3,
                          compute_optimal_allocation)
 from .envelope import LearningCurve, fit_chinchilla_approach1, loss_envelope
 from .isoflop import fit_chinchilla_approach2
@@ -25,11 +25,19 @@ from ..verdicts.rules import interval_rule
 REFERENCES = {"Hoffmann et al. 2022": HOFFMANN_2022, "Besiroglu et al. 2024": BESIROGLU_2024}
 
 
+def fitted_compute_max(N, D) -> float:
+    """The largest training compute C = 6 N D among the points a law was fitted on: the planner
+    uses a fitted law only within a stated factor of it (predict.plan.max_extrapolation)."""
+    N, D = np.asarray(N, dtype=float), np.asarray(D, dtype=float)
+    return float(np.nanmax(FLOPS_PER_PARAM_TOKEN * N * D))
+
+
 def public_refit(N, D, L, *, delta: float, n_boot: int, level: float, seed: int):
     """Approach 3 on the public points with bootstrap: (table, bootstrap samples, fit dict)."""
     boot = bootstrap_chinchilla_approach3(N, D, L, n_boot=n_boot, seed=seed, delta=delta)
     boot.level = level
     table = chinchilla_table("public points, Approach 3", boot, REFERENCES)
+    table["fitted_C_max"] = fitted_compute_max(N, D)
     samples = pd.DataFrame(boot.samples)
     return table, samples, {"law": asdict(boot.fit), "n_points": int(np.size(N))}
 
@@ -76,6 +84,7 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
                                           seed=seed, delta=delta)
     boot.level = level
     tables["approach3"] = chinchilla_table("own runs, Approach 3", boot, REFERENCES)
+    tables["approach3"]["fitted_C_max"] = fitted_compute_max(final["N"], final["D"])
 
     a3, b3 = allocation_exponents(boot.fit)
     rows = []
@@ -226,6 +235,7 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
     rows.append(_law_rows("L(N, S)", lcl, samples, ("alpha_N", "alpha_S", "N_c", "S_c"), level,
                           KAPLAN_2020_LEARNING_CURVES, "kaplan L(N, S)"))
     tables["kaplan"] = pd.concat(rows, ignore_index=True)
+    tables["kaplan"]["fitted_C_max"] = fitted_compute_max(Nj, Dj)
 
     if floor is not None and "with E" in fits_N:
         law = fits_N["with E"]

@@ -108,6 +108,11 @@ def test_kaplan_runs_tables_and_figures(runs, tmp_path):
     # At fixed D = 1e7 tokens the L(N) floor is E + B / D^beta, not E alone.
     assert e == pytest.approx(LAW.E + LAW.B / 1e7 ** LAW.beta, abs=0.15)
     curves_df = rows.rename(columns={"val_loss": "loss"})
+    assert (t["fitted_C_max"] == pytest.approx(6 * (final["N"] * final["D"]).max())).all()
+    from scalinglab.fits.figures_kaplan import _reference
+    assert _reference(data, "alpha_N") == "WebText 0.076"
+    data = {**data, "corpus_alpha": 0.5, "floor_nats": LAW.E + 0.05}
+    assert _reference(data, "alpha_D") == "quantization theory 0.333; WebText 0.095"
     for name, fig in (("p", plot_kaplan_power_laws(data, curves_df)),
                       ("j", plot_kaplan_joint(data)),
                       ("l", plot_kaplan_learning_curves(data, curves_df))):

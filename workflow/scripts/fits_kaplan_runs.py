@@ -5,6 +5,7 @@ import pandas as pd
 
 from scalinglab.fits.analysis import kaplan_runs
 from scalinglab.fits.io import run_main, write_csv, write_json
+from scalinglab.verdicts.claims import corpus_alpha
 from scalinglab.fits.runs import (irreducible_loss, kaplan_points, read_learning_curves, trainer_floor,
                                   read_summaries, subset_sizes)
 
@@ -23,6 +24,8 @@ def main(snakemake):
                                n_grid=cfg["approach1_grid"])
     irreducible = tables.get("irreducible", pd.DataFrame(
         [dict(fit="own runs, Kaplan L(N) with E", note="no irreducible loss known or fitted")]))
+    # The quantization-model exponents of the synthetic corpus are the figure's reference.
+    data["corpus_alpha"] = corpus_alpha(snakemake.input.val)
     write_json(data, snakemake.output.fit)
     write_csv(irreducible, snakemake.output.irreducible)
     write_csv(tables["kaplan"], snakemake.output.table)

@@ -108,7 +108,7 @@ def test_kaplan_runs_tables_and_figures(runs, tmp_path):
     # At fixed D = 1e7 tokens the L(N) floor is E + B / D^beta, not E alone.
     assert e == pytest.approx(LAW.E + LAW.B / 1e7 ** LAW.beta, abs=0.15)
     curves_df = rows.rename(columns={"val_loss": "loss"})
-    assert (t["fitted_C_max"] == pytest.approx(6 * (final["N"] * final["D"]).max())).all()
+    assert np.allclose(t["fitted_C_max"], 6 * (final["N"] * final["D"]).max())
     from scalinglab.fits.figures_kaplan import _reference
     assert _reference(data, "alpha_N") == "WebText 0.076"
     data = {**data, "corpus_alpha": 0.5, "floor_nats": LAW.E + 0.05}

@@ -364,3 +364,21 @@ def test_settings_from_config_fill_defaults():
     assert s.max_relative_width == 0.5 and s.plateau["min_drop"] == 0.2
     assert s.plateau["flat_tolerance"] == Settings().plateau["flat_tolerance"]
     assert s.predict_level == 0.8 and s.irreducible_tolerance == 0.1
+
+
+def test_question_formation_floor_from_the_training_lines(tmp_path):
+    """With train.txt the reference is the entropy of the lines as sampled (memorising floor)."""
+    from scalinglab.question_formation.floors import sample_entropy_floor
+    from scalinglab.question_formation.mccoy import load_pairs
+
+    lines = ["the newt does sleep . decl\tthe newt does sleep .",
+             "the yak does read . quest\tdoes the yak read ?",
+             "my newt does sleep . decl\tmy newt does sleep ."]
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
+    floor = sample_entropy_floor(load_pairs(tmp_path / "train.txt"))
+    loss = np.concatenate([np.full(1000, 3.0), np.full(1000, floor)])
+    rows = {r.claim_id: r for r in claims.question_formation(
+        *_qf_files(tmp_path, loss, 0.98), S, tmp_path / "train.txt")}
+    row = rows["question_formation_final_vs_entropy"]
+    assert row.reference_value == pytest.approx(floor) and row.verdict == R
+    assert "grammar entropy rate 0.98" in row.reference

@@ -26,6 +26,7 @@ def verdicts_input(wildcards):
         qf_loss=rules.question_formation_train.output.loss,
         qf_summary=rules.question_formation_train.output.summary,
         qf_data=rules.question_formation_data.output.meta,
+        qf_train=rules.question_formation_data.output.train,
         public=rules.fits_chinchilla_public.output.table,
         quantization=rules.quantization_fit.output.exponents,
     )

@@ -1,5 +1,6 @@
-"""Rule question_formation_fig4: Niu et al. §6.3 figure (loss, bound, accuracy) and the accuracy table."""
+"""Rule question_formation_fig4: Niu et al. §6.3 figure (loss, floors, the ≈1 claim, accuracy) and the accuracy table."""
 import json
+import math
 import os
 import sys
 
@@ -7,6 +8,8 @@ import pandas as pd
 
 from scalinglab.question_formation.figures import plot_question_formation
 from scalinglab.memory.bound import cross_entropy_lower_bound
+from scalinglab.question_formation.floors import sample_entropy_floor
+from scalinglab.question_formation.mccoy import load_pairs
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: F821
 qf = snakemake.config["question_formation"]  # noqa: F821
@@ -18,13 +21,18 @@ patterns = b["num_patterns"] or meta["splits"]["train"]["tokens"]
 bound = cross_entropy_lower_bound(int(n_embd), float(patterns), b["radius"])
 loss = pd.read_csv(snakemake.input.loss)  # noqa: F821
 evals = pd.read_csv(snakemake.input.evals)  # noqa: F821
+sample_floor = sample_entropy_floor(load_pairs(snakemake.input.train))  # noqa: F821
+log_patterns_per_dim = math.log(float(patterns)) / int(n_embd)
 plot_question_formation(loss, evals, bound, meta["entropy_per_token_nats"],
                         snakemake.output.figure,  # noqa: F821
                         title=f"Question formation ({meta['source']}, "
-                              f"{meta['splits']['train']['tokens']:,} training tokens)")
+                              f"{meta['splits']['train']['tokens']:,} training tokens)",
+                        sample_floor=sample_floor, log_patterns_per_dim=log_patterns_per_dim)
 final = evals[evals["step"] == evals["step"].max()].copy()
 final["final_train_loss"] = loss["loss"].tail(max(1, len(loss) // 100)).mean()
-final["bound_nats"] = bound
+final["niu_claim_nats"] = bound
+final["niu_condition_ln_d_over_n"] = log_patterns_per_dim
+final["sample_entropy_nats"] = sample_floor
 final["entropy_rate_nats"] = meta["entropy_per_token_nats"]
 tmp = snakemake.output.table + ".tmp"  # noqa: F821
 final.to_csv(tmp, index=False)

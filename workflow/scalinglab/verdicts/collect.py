@@ -15,6 +15,7 @@ INPUTS = {
     "qf_loss": "question-formation loss.csv",
     "qf_summary": "question-formation summary.json",
     "qf_data": "question-formation data.json",
+    "qf_train": "question-formation train.txt",
     "kaplan_table": "fits/kaplan_runs.csv",
     "kaplan_irreducible": "fits/kaplan_runs_irreducible.csv",
     "isoflop": "fits/chinchilla_runs_isoflop.csv",
@@ -53,7 +54,8 @@ def collect(inputs: dict, s: Settings, log=print) -> list[Verdict]:
         lambda: claims.memory_overfitting(got["memory_summaries"], s))
     one("Niu distances", ["memory_distances"], lambda: claims.memory_distances(got["memory_distances"], s))
     one("question formation", ["qf_loss", "qf_summary", "qf_data"],
-        lambda: claims.question_formation(got["qf_loss"][0], got["qf_summary"][0], got["qf_data"][0], s))
+        lambda: claims.question_formation(got["qf_loss"][0], got["qf_summary"][0], got["qf_data"][0], s,
+                                          got["qf_train"][0] if got["qf_train"] else None))
     one("Kaplan exponents", ["kaplan_table"], lambda: claims.kaplan_exponents(got["kaplan_table"][0], alpha, s))
     one("Kaplan E", ["kaplan_irreducible"],
         lambda: claims.irreducible(got["kaplan_irreducible"][0], "kaplan", "fits_kaplan_fig1_power_laws", s))

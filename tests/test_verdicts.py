@@ -382,3 +382,35 @@ def test_question_formation_floor_from_the_training_lines(tmp_path):
     row = rows["question_formation_final_vs_entropy"]
     assert row.reference_value == pytest.approx(floor) and row.verdict == R
     assert "grammar entropy rate 0.98" in row.reference
+
+
+def test_kaplan_frontier_claim(tmp_path):
+    def judge(x):
+        pd.DataFrame([dict(fit="N_opt = k C^x", parameter="exponent", fitted=x, lo=np.nan, hi=np.nan)]
+                     ).to_csv(tmp_path / "k.csv", index=False)
+        return claims.kaplan_frontier(tmp_path / "k.csv", 0.5, S)[0].verdict
+
+    assert judge(0.45) == R and judge(1.07) == NR and judge(math.nan) == NI
+
+
+def test_runs_above_floor_claim(tmp_path):
+    from scalinglab.data.synthetic import SyntheticCorpus, window_entropy_floor
+
+    c = SyntheticCorpus(documents=50, vocab_size=64, n_facts=40, fact_length=3, facts_per_document=4)
+    meta = dict(c.sidecar(), seed=c.seed, tokens=c.tokens, source="synthetic")
+    (tmp_path / "val.json").write_text(json.dumps(meta))
+    floor = window_entropy_floor(meta, 8).lo
+
+    def judge(losses):
+        paths = []
+        for i, loss in enumerate(losses):
+            p = tmp_path / f"s{i}.json"
+            p.write_text(json.dumps(dict(run=f"r{i}", block_size=8, final_val_loss=loss)))
+            paths.append(str(p))
+        return claims.runs_above_floor(paths, tmp_path / "val.json", S)[0].verdict
+
+    assert judge([floor + 0.3, floor + 0.01]) == R
+    assert judge([floor + 0.3, floor - 0.2]) == NR
+    assert claims.runs_above_floor([], tmp_path / "val.json", S) == []
+    # "not identifiable": no run to check
+    assert rules.all_pass({}, "run").verdict == NI

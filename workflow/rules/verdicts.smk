@@ -29,6 +29,7 @@ def verdicts_input(wildcards):
         qf_train=rules.question_formation_data.output.train,
         public=rules.fits_chinchilla_public.output.table,
         quantization=rules.quantization_fit.output.exponents,
+        run_summaries=[s for e in config["experiments"] for s in run_summaries(e)],
     )
     if fits["kaplan_experiment"] in exps:
         inputs.update(kaplan_table=rules.fits_kaplan_runs.output.table,

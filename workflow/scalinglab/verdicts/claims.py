@@ -409,3 +409,51 @@ def capacity(fit_json, s: Settings) -> list[Verdict]:
                         reference=f"{text}; interval level {f.get('level', nan)}, {f.get('n_points')} points",
                         reference_value=ref))
     return out
+
+
+# ---------------------------------------------------------------- run health
+
+def kaplan_frontier(table_csv, alpha: float | None, s: Settings) -> list[Verdict]:
+    """Along the compute-efficient frontier N_opt ∝ C^x, x < 1 (D_opt = C/6N_opt grows with C)."""
+    t = pd.read_csv(table_csv)
+    r = t[t["fit"] == "N_opt = k C^x"]
+    if not len(r):
+        return []
+    x = float(r.iloc[0]["fitted"])
+    j = rules.at_most_rule(x, 1.0, "frontier exponent x")
+    theory = (f"; quantization theory a = 1/(alpha+2) = {kaplan_theory(alpha)['a']:.3g}"
+              if alpha is not None else "")
+    return [_row(j, claim_id="health_kaplan_frontier_data_grows", section="health", paper=KAPLAN,
+                 figure="fits_kaplan_fig1_power_laws",
+                 claim="Along the compute-efficient frontier N_opt ∝ C^x the data D_opt = C/(6 N_opt) "
+                       "grows with compute (x < 1).",
+                 paper_value=f"x = {r.iloc[0].get('Kaplan et al. 2020', 0.73)} (Eq. 1.7)", value=x,
+                 lo=nan, hi=nan, reference=f"x <= 1{theory}", reference_value=1.0)]
+
+
+def runs_above_floor(summaries: list, val_json, s: Settings) -> list[Verdict]:
+    """No run's final validation loss lies below the floor the trainer can reach (else: a leak)."""
+    from ..data.synthetic import window_entropy_floor
+
+    meta = _read_json(val_json)
+    if meta.get("generator") != "zipf_facts" or not summaries:
+        return []
+    floors, flags, worst = {}, {}, (math.inf, "")
+    for p in summaries:
+        summ = _read_json(p)
+        b = int(summ["block_size"])
+        if b not in floors:
+            floors[b] = window_entropy_floor(meta, b)
+        margin = float(summ["final_val_loss"]) - floors[b].lo
+        flags[str(summ["run"])] = margin >= -s.floor_tolerance
+        worst = min(worst, (margin, str(summ["run"])))
+    j = rules.all_pass(flags, f"run's final validation loss at least the window floor - "
+                              f"{s.floor_tolerance:g} nats")
+    j = j._replace(detail=j.detail + f"; closest run {worst[1]} at {worst[0]:+.3g} nats from its floor")
+    fl = ", ".join(f"block {b}: {f.value:.4g}" for b, f in sorted(floors.items()))
+    return [_row(j, claim_id="health_runs_above_floor", section="health", paper="",
+                 figure="report_expected_loss_bands",
+                 claim="No training run's validation loss falls below the lowest loss the trainer can "
+                       "reach on this corpus.",
+                 paper_value="", value=worst[0], lo=nan, hi=nan,
+                 reference=f"entropy of the trainer's windows ({fl})", reference_value=0.0)]

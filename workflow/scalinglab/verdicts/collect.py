@@ -26,6 +26,7 @@ INPUTS = {
     "extrapolation_runs": "predict/extrapolation_runs_summary.csv",
     "extrapolation_public": "predict/extrapolation_public_summary.csv",
     "capacity": "capacity/fit.json",
+    "run_summaries": "every training run's summary.json",
 }
 
 
@@ -71,6 +72,10 @@ def collect(inputs: dict, s: Settings, log=print) -> list[Verdict]:
         one(f"extrapolation ({d})", [f"extrapolation_{d}"],
             lambda d=d: claims.extrapolation(got[f"extrapolation_{d}"][0], d, s))
     one("N = O(D^2)", ["capacity"], lambda: claims.capacity(got["capacity"][0], s))
+    one("Kaplan frontier", ["kaplan_table"],
+        lambda: claims.kaplan_frontier(got["kaplan_table"][0], alpha, s))
+    one("runs above the floor", ["run_summaries", "val"],
+        lambda: claims.runs_above_floor(got["run_summaries"], got["val"][0], s))
     ids = [r.claim_id for r in rows]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:

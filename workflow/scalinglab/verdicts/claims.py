@@ -402,7 +402,7 @@ def capacity(fit_json, s: Settings) -> list[Verdict]:
             ("linear", 1.0, "linear capacity", "a fixed number of bits per parameter: N ~ D")):
         j = _interval(b, lo, hi, ref, s)
         out.append(_row(j, claim_id=f"capacity_exponent_vs_{slug}", section="capacity", paper=paper,
-                        figure="",
+                        figure="capacity_n_vs_d",
                         claim=f"The smallest model that memorises D patterns grows as D^{ref:.3g} "
                               f"({f.get('criterion', 'memorisation criterion')}).",
                         paper_value=text, value=b, lo=lo, hi=hi,

@@ -129,12 +129,6 @@ def test_coverage_interval_and_verdicts():
     assert all(math.isnan(x) for x in rules.coverage_interval(0, 0))
 
 
-def test_bracketing():
-    N = np.array([1e4, 3e4, 1e5, 3e5, 1e6])
-    assert rules.bracketing(N, (np.log10(N) - 5) ** 2 + 1) == (True, True)
-    assert rules.bracketing(N, 3 - 0.1 * np.log10(N) + 0.001 * np.log10(N) ** 2) == (False, False)
-
-
 # ---------------------------------------------------------------- table
 
 def _row(**kw):

@@ -232,7 +232,11 @@ def kaplan_exponents(table_csv, alpha: float | None, s: Settings) -> list[Verdic
 # ---------------------------------------------------------------- Chinchilla
 
 def isoflop_bracketed(isoflop_csv, s: Settings) -> list[Verdict]:
-    """Chinchilla Fig. 3: every IsoFLOP profile has its minimum inside the sampled model sizes."""
+    """Chinchilla Fig. 3: every IsoFLOP profile has its minimum inside the sampled model sizes.
+
+    Bracketing per budget is the fits' own (scalinglab.fits.isoflop.IsoFlopProfile: the best run
+    at an interior size and the parabola's vertex inside the sampled range); a skipped budget
+    (parabola opening downwards) counts as not bracketed."""
     t = pd.read_csv(isoflop_csv, keep_default_na=False, na_values=[""])
     flags = {}
     for _, r in t.iterrows():

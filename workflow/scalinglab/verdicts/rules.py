@@ -235,12 +235,3 @@ def coverage_interval(covered: int, n: int, level: float = 0.95) -> tuple[float,
     ci = binomtest(int(covered), int(n)).proportion_ci(confidence_level=level, method="exact")
     return covered / n, float(ci.low), float(ci.high)
 
-
-def bracketing(N_sampled, loss) -> tuple[bool, bool]:
-    """(best run interior, parabola vertex inside): an IsoFLOP minimum bracketed by the ladder."""
-    x = np.log10(np.asarray(N_sampled, dtype=float))
-    L = np.asarray(loss, dtype=float)
-    best = x[np.argmin(L)]
-    c2, c1, _ = np.polyfit(x, L, 2)
-    vertex = -c1 / (2 * c2) if c2 > 0 else math.nan
-    return bool(x.min() < best < x.max()), bool(c2 > 0 and x.min() <= vertex <= x.max())

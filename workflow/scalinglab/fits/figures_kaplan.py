@@ -39,6 +39,18 @@ def _reference(fit: dict, key: str) -> str:
     return f"quantization theory {kaplan_theory(alpha)[key]:.3g}; WebText {published}"
 
 
+def _joint_reference(fit: dict) -> str:
+    """Reference exponents of L(N, D): the corpus's quantization theory first, WebText's after."""
+    published = f"WebText Table 2: {KAPLAN_2020_TABLE2['alpha_N']}, {KAPLAN_2020_TABLE2['alpha_D']}"
+    alpha = fit.get("corpus_alpha")
+    if alpha is None:
+        return published
+    from ..verdicts.claims import kaplan_theory
+
+    t = kaplan_theory(alpha)
+    return f"quantization theory {t['alpha_N']:.3g}, {t['alpha_D']:.3g}; {published}"
+
+
 def _model_colors(Ns):
     Ns = sorted(set(Ns))
     return dict(zip(Ns, sequential_colors(len(Ns))))
@@ -109,8 +121,8 @@ def plot_kaplan_joint(fit: dict):
     _entropy_line(ax, fit.get("entropy_per_token_nats"), fit.get("floor_nats"))
     loglog(ax)
     ax.set(xlabel="non-embedding parameters N", ylabel="early-stopped validation loss (nats/token)",
-           title=f"L(N, D), Eq. 1.5: $\\alpha_N$={law.alpha_N:.3f}, $\\alpha_D$={law.alpha_D:.3f} "
-                 f"(paper {KAPLAN_2020_TABLE2['alpha_N']}, {KAPLAN_2020_TABLE2['alpha_D']})")
+           title=f"L(N, D), Eq. 1.5: $\\alpha_N$={law.alpha_N:.3f}, $\\alpha_D$={law.alpha_D:.3f}\n"
+                 f"({_joint_reference(fit)})")
     ax.title.set_fontsize(10)
     ax.legend(loc="upper right")
     return fig

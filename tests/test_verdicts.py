@@ -290,11 +290,14 @@ def test_irreducible_claim(tmp_path):
 
 def test_public_refit_claim(tmp_path):
     pd.DataFrame([dict(parameter=p, fitted=v, lo=lo, hi=hi) for p, v, lo, hi in (
-        ("E", 1.817, 1.8, 1.83), ("A", 482, 400, 600), ("B", 2085, 1500, 2500),
+        ("E", 1.817, 1.8, 1.83), ("A", 482, 400, 600), ("B", 2143, 1398, 3772),
         ("alpha", 0.2, 0.19, 0.21), ("beta", 0.366, -1, 2))]).to_csv(tmp_path / "p.csv", index=False)
     got = {r.claim_id: r.verdict for r in claims.public_refit(tmp_path / "p.csv", S)}
     assert got == {"chinchilla_public_E": R, "chinchilla_public_A": R, "chinchilla_public_B": R,
                    "chinchilla_public_alpha": NR, "chinchilla_public_beta": NI}
+    # scale parameters in log space: a factor-of-ten miss is still "not reproduced"
+    pd.DataFrame([dict(parameter="B", fitted=20000, lo=15000, hi=30000)]).to_csv(tmp_path / "p.csv", index=False)
+    assert claims.public_refit(tmp_path / "p.csv", S)[0].verdict == NR
 
 
 def test_quantization_claims(tmp_path):
@@ -320,12 +323,12 @@ def test_extrapolation_claims(tmp_path):
     ]).to_csv(tmp_path / "x.csv", index=False)
     got = {r.claim_id: r.verdict for r in claims.extrapolation(tmp_path / "x.csv", "public", S)}
     assert got == {
-        "predict_public_chinchilla_l_n__d_error": R,
-        "predict_public_chinchilla_l_n__d_band_coverage": NR,
-        "predict_public_chinchilla_l_n__d_pi_coverage": R,
-        "predict_public_kaplan_l_n__d_error": NR,
-        "predict_public_kaplan_l_n__d_band_coverage": NI,
-        "predict_public_kaplan_l_n__d_pi_coverage": NI,
+        "predict_public_chinchilla_l_n_d_error": R,
+        "predict_public_chinchilla_l_n_d_band_coverage": NR,
+        "predict_public_chinchilla_l_n_d_pi_coverage": R,
+        "predict_public_kaplan_l_n_d_error": NR,
+        "predict_public_kaplan_l_n_d_band_coverage": NI,
+        "predict_public_kaplan_l_n_d_pi_coverage": NI,
     }
 
 

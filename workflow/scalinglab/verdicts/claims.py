@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,7 +322,14 @@ def public_refit(table_csv, s: Settings) -> list[Verdict]:
         if p not in t.index:
             continue
         r = t.loc[p]
-        j = _interval(r["fitted"], r["lo"], r["hi"], v, s)
+        if p in ("A", "B"):
+            # Scale parameters: judged in log space (their intervals are multiplicative).
+            logs = [math.log(x) if x > 0 else nan for x in (r["fitted"], r["lo"], r["hi"], v)]
+            j = _interval(*logs, s)
+            j = j._replace(rule="in log space (a scale parameter): " + j.rule,
+                           detail=f"ln: {j.detail}; {p} = {r['fitted']:.4g} [{r['lo']:.4g}, {r['hi']:.4g}]")
+        else:
+            j = _interval(r["fitted"], r["lo"], r["hi"], v, s)
         out.append(_row(j, claim_id=f"chinchilla_public_{p}", section="chinchilla", paper=BESIROGLU,
                         figure="fits_chinchilla_public_refit",
                         claim=f"Refitting Approach 3 on the 240 public points recovers {p} of the replication.",
@@ -359,7 +367,7 @@ def extrapolation(summary_csv, dataset: str, s: Settings) -> list[Verdict]:
     out = []
     for _, r in t.iterrows():
         law = str(r["law"])
-        slug = "".join(ch if ch.isalnum() else "_" for ch in law.lower()).strip("_")
+        slug = re.sub(r"[^a-z0-9]+", "_", law.lower()).strip("_")
         fig = f"predict_extrapolation_{dataset}"
         err = r["held_out_mean_abs_rel_error"]
         j = rules.at_most_rule(err, s.extrapolation_max_error, "held-out mean |relative error|")

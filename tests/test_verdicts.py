@@ -318,6 +318,8 @@ def test_extrapolation_claims(tmp_path):
         dict(law="Kaplan L(N, D)", kind="fit on split", n_held_out=1,
              held_out_mean_abs_rel_error=0.2, held_out_band_coverage=1.0,
              held_out_interval_coverage=math.nan),
+        dict(law="few", kind="fit on split", n_held_out=4, held_out_mean_abs_rel_error=0.01,
+             held_out_band_coverage=0.5, held_out_interval_coverage=0.75),
         dict(law="Hoffmann", kind="published", n_held_out=23, held_out_mean_abs_rel_error=0.01,
              held_out_band_coverage=math.nan, held_out_interval_coverage=math.nan),
     ]).to_csv(tmp_path / "x.csv", index=False)
@@ -329,6 +331,9 @@ def test_extrapolation_claims(tmp_path):
         "predict_public_kaplan_l_n_d_error": NR,
         "predict_public_kaplan_l_n_d_band_coverage": NI,
         "predict_public_kaplan_l_n_d_pi_coverage": NI,
+        "predict_public_few_error": R,
+        "predict_public_few_band_coverage": NI,  # 4 points: fewer than min_coverage_points
+        "predict_public_few_pi_coverage": NI,
     }
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..fits.published import BESIROGLU_2024, BESIROGLU_2024_E_PRECISE, KAPLAN_2020
 from . import rules
-from .table import Verdict
+from .table import NOT_IDENTIFIABLE, Verdict
 
 NIU, KAPLAN, HOFFMANN, BESIROGLU, MICHAUD = ("Niu et al. 2024", "Kaplan et al. 2020",
                                            "Hoffmann et al. 2022", "Besiroglu et al. 2024",
@@ -42,8 +42,9 @@ class Settings:
     niu_constant_tolerance: float = 0.1
     niu_max_log_patterns_per_dim: float = 0.1
     extrapolation_max_error: float = 0.05
+    min_coverage_points: int = 10
     coverage_confidence: float = 0.95
-    irreducible_tolerance: float = 0.15  # fits.irreducible_tolerance, nats
+    irreducible_tolerance: float = 0.05  # fits.irreducible_tolerance, nats
     predict_level: float = 0.9  # predict.level: nominal coverage of the extrapolation intervals
 
     @classmethod
@@ -388,7 +389,12 @@ def extrapolation(summary_csv, dataset: str, s: Settings) -> list[Verdict]:
             else:
                 value, lo, hi = rules.coverage_interval(int(round(cov * n)), n, s.coverage_confidence)
             j = _interval(value, lo, hi, s.predict_level, s)
-            j = j._replace(detail=f"{n} held-out points; " + j.detail)
+            if n < s.min_coverage_points and j.verdict != NOT_IDENTIFIABLE:
+                j = j._replace(verdict=NOT_IDENTIFIABLE,
+                               detail=f"fewer than {s.min_coverage_points} held-out points; " + j.detail)
+            j = j._replace(detail=f"{n} held-out points; " + j.detail,
+                           rule=f"{j.rule}; fewer than {s.min_coverage_points} held-out points -> "
+                                f"not identifiable")
             out.append(_row(j, claim_id=f"predict_{dataset}_{slug}_{'band' if 'band' in col else 'pi'}_coverage",
                             section="predict", paper=HOFFMANN, figure=fig,
                             claim=f"{law}: the nominal {s.predict_level:.0%} {what} covers "

@@ -112,7 +112,7 @@ def test_kaplan_runs_tables_and_figures(runs, tmp_path):
     from scalinglab.fits.figures_kaplan import _reference
     assert _reference(data, "alpha_N") == "WebText 0.076"
     data = {**data, "corpus_alpha": 0.5, "floor_nats": LAW.E + 0.05}
-    assert _reference(data, "alpha_D") == "quantization theory 0.333; WebText 0.095"
+    assert _reference(data, "alpha_D") == "theory 0.333; WebText 0.095"
     for name, fig in (("p", plot_kaplan_power_laws(data, curves_df)),
                       ("j", plot_kaplan_joint(data)),
                       ("l", plot_kaplan_learning_curves(data, curves_df))):

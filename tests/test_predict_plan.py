@@ -244,6 +244,6 @@ def test_plan_uses_own_fits_only_near_their_fitted_compute(tmp_path):
     assert len(plan["skipped"]) == 1 and "100x allowed" in plan["skipped"][0]["reason"]
     assert {r["table"]: r["ratio"] for r in plan["fitted_ranges"]}[str(toy)] == pytest.approx(flops / 1e12)
     note = plan_note(plan)
-    assert "within 100x" in note and "left out" in note
+    assert "within 100x" in note and "left out: toy.csv" in note and "used: big.csv" in note
     # without a limit both are used (the CLI's behaviour)
     assert len(make_plan(256, "H100", 30, 0.4, fitted_tables=[toy, big])["fitted_tables"]) == 2

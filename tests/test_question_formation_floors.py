@@ -72,6 +72,6 @@ def test_figure_draws_the_floor_and_the_claim_not_a_bound(tmp_path):
     finally:
         plt.Figure.savefig = original
     labels = " | ".join(captured["labels"])
-    assert "true floor (0.60)" in labels and "claim ≈ 1 nat" in labels and "ln d/n = 0.17" in labels
+    assert "true floor (0.60)" in labels and "claim ≈ 1 nat" in labels and "ln d ≪ n: here 0.17" in labels
     assert "bound" not in labels
     assert (tmp_path / "qf.png").stat().st_size > 10_000

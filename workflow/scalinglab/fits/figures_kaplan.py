@@ -22,10 +22,10 @@ def _entropy_line(ax, entropy, floor=None):
     """The trainer's reachable floor (entropy of its windows) and the corpus entropy rate."""
     if floor is not None:
         ax.axhline(floor, color="0.3", ls=":", lw=1.2,
-                   label=f"floor of the trainer's windows {floor:.3f}")
+                   label=f"trainer's floor {floor:.3f}")
     if entropy is not None:
         ax.axhline(entropy, color="0.55", ls=(0, (1, 3)), lw=1.0,
-                   label=f"corpus entropy rate {entropy:.3f} (position known)")
+                   label=f"entropy rate {entropy:.3f} (position known)")
 
 
 def _reference(fit: dict, key: str) -> str:
@@ -36,7 +36,7 @@ def _reference(fit: dict, key: str) -> str:
         return f"WebText {published}"
     from ..verdicts.claims import kaplan_theory
 
-    return f"quantization theory {kaplan_theory(alpha)[key]:.3g}; WebText {published}"
+    return f"theory {kaplan_theory(alpha)[key]:.3g}; WebText {published}"
 
 
 def _joint_reference(fit: dict) -> str:
@@ -100,7 +100,7 @@ def plot_kaplan_power_laws(fit: dict, curves: pd.DataFrame):
              title="L(N)")
     for ax in (ax_c, ax_d, ax_n):
         loglog(ax)
-        ax.legend(loc="upper right")
+        ax.legend(loc="upper right", fontsize=6.5)
     return fig
 
 

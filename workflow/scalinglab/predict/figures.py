@@ -95,7 +95,7 @@ def plan_figure(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw]):
     label = (f"{hw['gpus']:g} x {hw['gpu_type']}, {hw['days']:g} d, MFU {hw['mfu']:g}"
              if hw else "budget")
     ax.annotate(f"{label}\n= {C0:.2g} FLOPs", (C0, N_hi / 3), color="white", fontsize=8,
-                ha="right", va="top", xytext=(-4, 0), textcoords="offset points")
+                ha="left", va="top", xytext=(4, 0), textcoords="offset points")
     for r in plan.get("inference_aware", []):
         if r["law"] == contour_law.name:
             ax.scatter([r["train_flops"]], [r["params"]], marker="*", s=160, color="white",
@@ -105,27 +105,30 @@ def plan_figure(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw]):
     ax.set_ylim(N_lo, N_hi)
     note = plan_note(plan)
     if note:
-        fig.text(0.01, 0.005, note, fontsize=6.5, color="0.25", ha="left", va="bottom", wrap=True)
-        fig.subplots_adjust(bottom=0.1 + 0.035 * note.count("\n"))
+        ax.text(0.98, 0.02, note, transform=ax.transAxes, fontsize=6, ha="right", va="bottom",
+                bbox=dict(boxstyle="round", facecolor="white", alpha=0.85, edgecolor="0.6"))
     ax.set_xlabel("training compute C = 6ND (FLOPs)")
     ax.set_ylabel("parameters N")
-    ax.legend(loc="lower right", fontsize=7, frameon=True)
+    ax.legend(loc="upper left", fontsize=6.5, frameon=True)
     return fig
 
 
 def plan_note(plan: dict) -> str:
-    """What the plan figure must say about the pipeline's own fits: how far each is extrapolated
-    and which were left out (beyond predict.plan.max_extrapolation, or unusable)."""
-    lines = []
+    """What the plan figure must say about the pipeline's own fits: how far the budget lies from
+    the compute each was fitted on, and which were left out (beyond predict.plan.max_extrapolation,
+    or unusable)."""
     limit = plan.get("max_extrapolation")
     used = set(plan.get("fitted_tables", []))
+    lines = []
     for r in plan.get("fitted_ranges", []):
-        if r["table"] in used:
-            ratio = r["ratio"]
-            lines.append(f"{r['law']}: budget {ratio:.2g}x its largest fitted compute" if ratio == ratio
-                         else f"{r['law']}: fitted compute range unknown")
+        name = r["law"].removeprefix("pipeline: ")
+        ratio = r["ratio"]
+        far = f"budget {ratio:.2g}x" if ratio == ratio else "fitted range unknown"
+        lines.append(f"{'used' if r['table'] in used else 'left out'}: {name} ({far})")
+    ranged = {r["table"] for r in plan.get("fitted_ranges", [])}
     for s in plan.get("skipped", []):
-        lines.append(f"left out: {s['reason']}")
+        if s["table"] not in ranged:
+            lines.append(f"left out: {s['table']} (no usable law)")
     if lines and limit:
-        lines.insert(0, f"Own fits are used only within {limit:g}x of the largest compute they were fitted on.")
+        lines.insert(0, f"own fits: only within {limit:g}x of their largest fitted compute")
     return "\n".join(lines)

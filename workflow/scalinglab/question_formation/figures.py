@@ -46,20 +46,20 @@ def plot_question_formation(loss: pd.DataFrame, evals: pd.DataFrame, niu_claim: 
     ax_loss.plot(step, running_mean(loss["target_loss"].to_numpy(), window),
                  color=style.PALETTE[2], lw=1.2, label="target tokens only")
     condition = ("" if log_patterns_per_dim is None else
-                 f"; needs ln d ≪ n, here ln d/n = {log_patterns_per_dim:.2f}")
+                 f", needs ln d ≪ n: here {log_patterns_per_dim:.2f}")
     ax_loss.axhline(niu_claim, color=style.PALETTE[1], ls="-.", lw=1.0,
-                    label=f"Niu et al. §5 claim ≈ 1 nat if over-parameterised ({niu_claim:.2f}{condition})")
+                    label=f"Niu §5 claim ≈ 1 nat ({niu_claim:.2f}){condition}")
     if sample_floor is not None:
         ax_loss.axhline(sample_floor, color="0.15", ls=":", lw=1.4,
-                        label=f"entropy of the training lines, true floor ({sample_floor:.2f})")
+                        label=f"training-line entropy, true floor ({sample_floor:.2f})")
     if entropy_rate is not None:
         ax_loss.axhline(entropy_rate, color="0.5", ls=(0, (1, 3)),
-                        label=f"grammar entropy rate, floor on unseen lines ({entropy_rate:.2f})")
+                        label=f"grammar entropy, unseen lines ({entropy_rate:.2f})")
     ax_loss.set_xscale("log")
     ax_loss.set_xlabel("training step")
     ax_loss.set_ylabel("cross-entropy (nats/token)")
     ax_loss.set_ylim(0, max(4.5, float(loss["loss"].iloc[0]) * 1.05))
-    ax_loss.legend(loc="upper right")
+    ax_loss.legend(loc="upper right", fontsize=7)
     ax_loss.set_title("Loss: plateaus and drops")
     markers = {"sequence_accuracy": ("o", "-", "sequence"),
                "first_word_accuracy": ("s", "--", "first word")}

@@ -92,9 +92,9 @@ def test_too_few_fit_points():
         check_extrapolation(N, D, L, held, [chinchilla_form(n_starts=50)], n_boot=0)
 
 
-def test_public_points_extrapolation(shared_data):
-    from scalinglab.fits.public_points import read_points
-    p = read_points(shared_data / "chinchilla_fig4_points.csv")
+def test_public_points_extrapolation():
+    from scalinglab.fits.public_points import SHIPPED_POINTS, read_points
+    p = read_points(SHIPPED_POINTS)
     held = holdout_mask(p.N, p.D, threshold=1e21)
     pred, _ = check_extrapolation(p.N, p.D, p.loss, held, [chinchilla_form(n_starts=300)],
                                   n_boot=0, dataset="public")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from scalinglab.style import PALETTE, loglog, new_figure
-from scalinglab.memory import energy as en
-from scalinglab.memory.radius import theoretical_radius, unit_ball_radius
+from ..style import PALETTE, loglog, new_figure
+from . import energy as en
+from .radius import theoretical_radius, unit_ball_radius
 
 
 def plot_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, extent: float = 3.0,
@@ -52,10 +52,11 @@ def plot_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, e
     return fig
 
 
-def plot_memory_distances(checkpoints: dict, bins: int = 60):
+def plot_memory_distances(checkpoints: dict):
     """Nearest-memory distance histograms, one panel and colour per checkpoint.
 
-    `checkpoints`: {label: {"distances": array, "n_embd": int} or {"unavailable": reason}}.
+    `checkpoints`: {label: {"histogram": table of bin_left, bin_right, density (memory_distances'
+    histogram.csv), "n_embd": int, "queries": int} or {"unavailable": reason}}.
     """
     labels = list(checkpoints)
     if not labels:
@@ -69,9 +70,10 @@ def plot_memory_distances(checkpoints: dict, bins: int = 60):
             ax.text(0.5, 0.5, "not available:\n" + entry["unavailable"][:120], ha="center", va="center",
                     wrap=True, fontsize=8, transform=ax.transAxes)
             continue
-        d, n = np.asarray(entry["distances"]), int(entry["n_embd"])
-        ax.hist(d, bins=bins, color=PALETTE[k % len(PALETTE)], alpha=0.8, density=True,
-                label=f"{len(d):,} queries, n = {n}")
+        hist, n = entry["histogram"], int(entry["n_embd"])
+        edges = np.append(hist["bin_left"].to_numpy(float), hist["bin_right"].to_numpy(float)[-1:])
+        ax.stairs(hist["density"].to_numpy(float), edges, fill=True, color=PALETTE[k % len(PALETTE)], alpha=0.8,
+                  label=f"{int(entry['queries']):,} queries, n = {n}")
         r_theory, r_exact = theoretical_radius(n), unit_ball_radius(n)
         ax.axvline(r_theory, color="k", ls="--", lw=1.2, label=f"√(n/2πe) = {r_theory:.2f}")
         ax.axvline(r_exact, color="k", ls=":", lw=1.4, label=f"unit-ball radius = {r_exact:.2f}")

@@ -49,6 +49,7 @@ include: "workflow/rules/quantization.smk"
 include: "workflow/rules/capacity.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/verdicts.smk"
 
 
 rule all:

@@ -13,7 +13,8 @@ from scalinglab.fits.figures import (chinchilla_fig4_contours, chinchilla_fig3_i
 from scalinglab.fits.figures import (kaplan_fig4_loss_n_d, kaplan_fig2_learning_curves,
                                        kaplan_fig1_power_laws)
 from scalinglab.style import save
-from scalinglab.fits.analysis import chinchilla_runs, kaplan_runs
+from scalinglab.data.synthetic import WindowFloor
+from scalinglab.fits.analysis import chinchilla_runs, irreducible_table, kaplan_runs
 from scalinglab.fits.checks import FitInputError
 from scalinglab.fits.chinchilla import chinchilla_loss, compute_optimal_allocation
 from scalinglab.fits.published import ChinchillaLaw
@@ -69,14 +70,14 @@ def test_chinchilla_runs_recover_the_law_and_its_floor(runs, tmp_path):
     final = chinchilla_points(s)
     curves, rows = read_learning_curves(list(s["path"]))
     tables, data = chinchilla_runs(final, curves, entropy=LAW.E, delta=1e-3, n_boot=8, level=0.8,
-                                   seed=0, n_grid=300, tolerance=0.1)
+                                   seed=0, n_grid=300, tolerance=0.1, floor=_floor(LAW.E))
     fit = data["approach3"]["law"]
     assert fit["E"] == pytest.approx(LAW.E, abs=0.1)
     assert data["approach3"]["a"] == pytest.approx(0.5, abs=0.05)
     alloc = tables["allocation"].set_index(["fit", "parameter"])["fitted"]
     assert alloc[("own runs, Approach 2", "a")] == pytest.approx(0.5, abs=0.08)
     irr = tables["irreducible"].iloc[0]
-    assert irr["within_tolerance"] and abs(irr["difference"]) < 0.1
+    assert irr["verdict"] == "reproduced" and abs(irr["difference"]) < 0.1
     assert {"Hoffmann et al. 2022", "Besiroglu et al. 2024", "lo", "hi"} <= set(tables["approach3"])
     # The grid brackets every optimum: one IsoFLOP row per budget, each vertex inside, no note.
     isoflop = tables["isoflop"]
@@ -107,6 +108,11 @@ def test_kaplan_runs_tables_and_figures(runs, tmp_path):
     # At fixed D = 1e7 tokens the L(N) floor is E + B / D^beta, not E alone.
     assert e == pytest.approx(LAW.E + LAW.B / 1e7 ** LAW.beta, abs=0.15)
     curves_df = rows.rename(columns={"val_loss": "loss"})
+    assert np.allclose(t["fitted_C_max"], 6 * (final["N"] * final["D"]).max())
+    from scalinglab.fits.figures import _reference
+    assert _reference(data, "alpha_N") == "WebText 0.076"
+    data = {**data, "corpus_alpha": 0.5, "floor_nats": LAW.E + 0.05}
+    assert _reference(data, "alpha_D") == "theory 0.333; WebText 0.095"
     for name, fig in (("p", kaplan_fig1_power_laws(data, curves_df)),
                       ("j", kaplan_fig4_loss_n_d(data)),
                       ("l", kaplan_fig2_learning_curves(data, curves_df))):
@@ -132,3 +138,21 @@ def test_summary_missing_key_is_one_line(tmp_path):
     with pytest.raises(FitInputError, match="lacks") as err:
         read_summaries([p])
     assert "\n" not in str(err.value)
+
+
+def _floor(value):
+    return WindowFloor(lo=value, hi=value, exact=True, block_size=64, document_tokens=65,
+                       phase_known=value - 0.05, windows=100)
+
+
+@pytest.mark.parametrize("E, lo, hi, verdict", [
+    (0.63, 7e-9, 0.89, "not identifiable"),  # the case: an interval wider than the floor
+    (0.80, 0.76, 0.84, "reproduced"),
+    (0.40, 0.35, 0.45, "not reproduced"),
+    (0.70, 0.66, 0.70, "reproduced"),  # within the tolerance of the floor
+])
+def test_fitted_E_against_the_trainer_floor_can_fail(E, lo, hi, verdict):
+    row = irreducible_table("fit", E, lo, hi, 0.8, _floor(0.78), tolerance=0.1,
+                            max_relative_width=1.0).iloc[0]
+    assert row["verdict"] == verdict, row["detail"]
+    assert row["floor_nats"] == 0.78 and row["interval_covers_floor"] == (lo <= 0.78 <= hi)

@@ -120,7 +120,12 @@ def test_report_plan_and_figures(tmp_path):
     N, D, L, _ = isoflop_grid()
     pred, _ = check_extrapolation(N, D, L, holdout_mask(N, D), [chinchilla_form(n_starts=50)],
                                   n_boot=5)
-    save(extrapolation(pred, "synthetic"), tmp_path / "ex.png")
+    save(extrapolation(pred, "synthetic", level=0.9), tmp_path / "ex.png")
+    from scalinglab.predict.figures import actual_coverage, coverage_label
+    held = pred[pred.split == "held out"]
+    k, n = actual_coverage(held, "lo", "hi")
+    assert n == len(held) and 0 <= k <= n
+    assert coverage_label(held, "lo", "hi", "band", 0.9).startswith(f"band: covers {k}/{n}")
     for name in ("plan", "ex"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
         assert (tmp_path / f"{name}.pdf").is_file()

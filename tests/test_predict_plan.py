@@ -219,3 +219,31 @@ def test_entry_point_exits_nonzero_with_one_line():
                            "--gpu-type", "TPU", "--days", "1"], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "known: H100" in proc.stderr
+
+
+def test_plan_uses_own_fits_only_near_their_fitted_compute(tmp_path):
+    """A law fitted on laptop runs (C <= 1e12) is left out of a 1e23-FLOP plan, and the figure's
+    note says so; a law fitted up to 1e22 stays in (10x)."""
+    from scalinglab.predict.figures import plan_note
+    from scalinglab.predict.fitted import fitted_compute_max
+    from scalinglab.predict.report import make_plan
+
+    def table(name, c_max):
+        p = tmp_path / name
+        p.write_text("law,fit,parameter,fitted,lo,hi,level,fitted_C_max\n" + "".join(
+            f"chinchilla,{name},{k},{v},{v},{v},0.8,{c_max}\n" for k, v in
+            (("E", 1.82), ("A", 482), ("B", 2085), ("alpha", 0.348), ("beta", 0.366))))
+        return p
+
+    toy, big = table("toy.csv", 1e12), table("big.csv", 1e22)
+    assert fitted_compute_max(toy) == 1e12 and math.isnan(fitted_compute_max(tmp_path / "none.csv"))
+    flops = training_flops(256, "H100", 30, 0.4)["flops"]
+    plan = make_plan(256, "H100", 30, 0.4, fitted_tables=[toy, big], skip_unusable=True,
+                     max_extrapolation=100)
+    assert plan["fitted_tables"] == [str(big)]
+    assert len(plan["skipped"]) == 1 and "100x allowed" in plan["skipped"][0]["reason"]
+    assert {r["table"]: r["ratio"] for r in plan["fitted_ranges"]}[str(toy)] == pytest.approx(flops / 1e12)
+    note = plan_note(plan)
+    assert "within 100x" in note and "left out: toy.csv" in note and "used: big.csv" in note
+    # without a limit both are used (the CLI's behaviour)
+    assert len(make_plan(256, "H100", 30, 0.4, fitted_tables=[toy, big])["fitted_tables"]) == 2

@@ -73,6 +73,7 @@ SHIPPED_CHINCHILLA_POINTS = os.path.relpath(
 QUANTIZATION = f"{RESULTS}/quantization"
 PREDICT = f"{RESULTS}/predict"
 PREDICT_CATEGORY = "Prediction and planning"
+VERDICTS = f"{RESULTS}/verdicts"
 
 
 def experiment_runs(experiment):
@@ -314,3 +315,46 @@ def capacity_caption_fit(path):
 
     path = Path(path)
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def declared_output(path):
+    """`path` when some rule of the workflow writes it (an optional analysis), else None."""
+    for r in workflow.rules:
+        if any(str(o) == path for o in r.output):
+            return path
+    return None
+
+
+def verdicts_input(wildcards):
+    """What the verdicts read: every configured analysis' outputs (an absent one is left out)."""
+    exps = config["experiments"]
+    fits = config["fits"]
+    inputs = dict(
+        val=VAL_JSON,
+        memory_summaries=run_summaries(config["memory"]["experiment"]),
+        memory_distances=[f"{MEMORY}/{c}/summary.json" for c in memory_checkpoints()],
+        qf_loss=rules.question_formation_train.output.loss,
+        qf_summary=rules.question_formation_train.output.summary,
+        qf_data=rules.question_formation_data.output.meta,
+        qf_train=rules.question_formation_data.output.train,
+        public=rules.fits_chinchilla_public.output.table,
+        quantization=rules.quantization_fit.output.exponents,
+        run_summaries=[s for e in exps for s in run_summaries(e)],
+    )
+    if fits["kaplan_experiment"] in exps:
+        inputs.update(
+            kaplan_table=rules.fits_kaplan_runs.output.table,
+            kaplan_irreducible=rules.fits_kaplan_runs.output.irreducible,
+        )
+    if fits["isoflop_experiment"] in exps:
+        inputs.update(
+            isoflop=rules.fits_chinchilla_runs.output.isoflop,
+            allocation=rules.fits_chinchilla_runs.output.allocation,
+            chinchilla_irreducible=rules.fits_chinchilla_runs.output.irreducible,
+        )
+    for d in predict_datasets():
+        inputs[f"extrapolation_{d}"] = f"{PREDICT}/extrapolation_{d}_summary.csv"
+    capacity = declared_output(f"{RESULTS}/capacity/fit.json")
+    if capacity:
+        inputs["capacity"] = capacity
+    return inputs

@@ -109,6 +109,7 @@ rule fits_chinchilla_runs:
         seed=config["seed"],
         approach1_grid=config["fits"]["approach1_grid"],
         irreducible_tolerance=config["fits"]["irreducible_tolerance"],
+        max_relative_width=config["verdicts"]["max_relative_width"],
     script:
         STAGE
 
@@ -150,6 +151,7 @@ rule fits_kaplan_runs:
         interval_level=config["fits"]["interval_level"],
         seed=config["seed"],
         irreducible_tolerance=config["fits"]["irreducible_tolerance"],
+        max_relative_width=config["verdicts"]["max_relative_width"],
         approach1_grid=config["fits"]["approach1_grid"],
     script:
         STAGE

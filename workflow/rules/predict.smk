@@ -99,6 +99,7 @@ rule predict_extrapolation_figure:
             else "public Chinchilla points: fit below the compute threshold, "
             "predict above it"
         ),
+        level=config["predict"]["level"],
     script:
         STAGE
 
@@ -124,6 +125,7 @@ rule predict_plan:
         mfu=config["predict"]["plan"]["mfu"],
         dtype=config["predict"]["plan"]["dtype"],
         inference_tokens=config["predict"]["plan"]["inference_tokens"],
+        max_extrapolation=config["predict"]["plan"]["max_extrapolation"],
     script:
         STAGE
 

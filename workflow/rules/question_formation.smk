@@ -72,12 +72,13 @@ rule question_formation_train:
 
 
 rule question_formation_fig4:
-    """Figure 4: loss against step with the §5 bound, accuracy panel; final-accuracy table."""
+    """Figure 4: loss against step with its entropy floors and Niu's ≈1 claim, accuracy panel; final-accuracy table."""
     input:
         loss=rules.question_formation_train.output.loss,
         evals=rules.question_formation_train.output.evals,
         summary=rules.question_formation_train.output.summary,
         meta=rules.question_formation_data.output.meta,
+        train=rules.question_formation_data.output.train,
     output:
         figure=report(
             figure("question_formation_fig4"),

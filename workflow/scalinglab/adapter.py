@@ -14,7 +14,7 @@ import logging
 import sys
 
 # Rules whose name is not `<analysis>_...`.
-RULE_ANALYSIS = {"prepare_data": "data", "train": "train", "train_preflight": "train"}
+RULE_ANALYSIS = {"prepare_data": "data", "train": "train", "train_preflight": "train", "verdicts": "verdicts"}
 ANALYSES = ("question_formation", "quantization", "memory", "fits", "predict", "report", "capacity")
 # Errors that describe bad input or a failed run in words; anything else keeps its traceback.
 # The RuntimeError ones by module, so that a figure job need not import torch to recognise them.

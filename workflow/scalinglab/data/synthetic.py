@@ -136,3 +136,120 @@ class SyntheticCorpus:
             fact_entropy_nats=self.fact_entropy_nats(),
             entropy_per_token_nats=self.entropy_per_token_nats(),
         )
+
+
+# ---------------------------------------------------------------- the floor the trainer can reach
+
+@dataclass(frozen=True)
+class WindowFloor:
+    """The lowest mean loss per predicted token any model can reach on the trainer's windows.
+
+    ``lo == hi`` when exact (at most one phase lets a window of block_size + 1 tokens miss the
+    end-of-text token, i.e. block_size + 2 >= document length); otherwise [lo, hi] is a stated bound (see
+    ``window_entropy_floor``). ``phase_known`` is the entropy rate m·H(p)/(m·ℓ+1), reached only
+    by a predictor told its position in the document.
+    """
+
+    lo: float
+    hi: float
+    exact: bool
+    block_size: int
+    document_tokens: int
+    phase_known: float
+    windows: int
+
+    @property
+    def value(self) -> float:
+        return 0.5 * (self.lo + self.hi)
+
+
+def _entropy(weights: np.ndarray) -> float:
+    w = weights[weights > 0]
+    w = w / w.sum()
+    return float(-(w * np.log(w)).sum())
+
+
+def _substring_entropy(table: np.ndarray, p: np.ndarray, a: int, b: int, cache: dict) -> float:
+    """Entropy of tokens a..b-1 of a random fact (p-weighted; distinct facts may share them)."""
+    if (a, b) not in cache:
+        if a == 0 and b == table.shape[1]:
+            cache[a, b] = _entropy(p)  # facts are distinct
+        else:
+            _, inverse = np.unique(table[:, a:b], axis=0, return_inverse=True)
+            cache[a, b] = _entropy(np.bincount(inverse.ravel(), weights=p))
+    return cache[a, b]
+
+
+def window_entropy_floor(meta: dict, block_size: int, tokens: int | None = None) -> WindowFloor:
+    """Irreducible loss of the trainer's windows on the Zipf-facts corpus described by `meta`.
+
+    `meta` is a token sidecar of the synthetic source (it names the generator parameters and the
+    seed, so the fact table is rebuilt exactly); `tokens` defaults to ``meta["tokens"]``. The
+    trainer (``scalinglab.train.data.TokenWindows``) cuts the file into windows starting at
+    s = w·block_size, w < W = (tokens - 1) // block_size, of block_size + 1 tokens X_0..X_T
+    (T = block_size), and scores T predictions, the t-th given X_0..X_{t-1}. Documents are all
+    L = m·ℓ + 1 tokens long, so a window's phase φ = s mod L (its start inside a document) is
+    fixed by w; the model is not told it. By the chain rule the best mean loss over a window is
+
+        [H(X_0..X_T) − H(X_0)] / T,   H(X_0..X_T) = H(φ) + H(X_0..X_T | φ) − H(φ | X_0..X_T),
+
+    with φ distributed as over the file's W windows. Given φ the window is a run of independent
+    fact pieces (entropy of each piece's token substring under p, from the fact table) and
+    certain end-of-text tokens. The end-of-text token appears only at document ends, so a window
+    holding one reveals φ, and so does its absence when only one phase misses it: H(φ | X) = 0
+    when T + 2 >= L, and the floor is exact. Shorter windows may miss it from several phases; then 0 <= H(φ | X) <= P(no end-of-text) · log(#phases without one), which gives
+    the stated bound [lo, hi].
+    """
+    if meta.get("generator") != "zipf_facts" or "synthetic" not in meta:
+        raise DataError(f"window_entropy_floor needs a synthetic-corpus sidecar (generator "
+                        f"zipf_facts), got source {meta.get('source')!r}")
+    if int(block_size) != block_size or block_size < 1:
+        raise DataError(f"block_size={block_size!r} must be an integer >= 1")
+    corpus = SyntheticCorpus(**meta["synthetic"], seed=int(meta["seed"]))
+    table = corpus.facts(np.random.default_rng(corpus.seed))
+    p = corpus.frequencies()
+    ell, L, T = corpus.fact_length, corpus.document_tokens, int(block_size)
+    n_tokens = int(meta["tokens"] if tokens is None else tokens)
+    W = (n_tokens - 1) // T
+    if W < 1:
+        raise DataError(f"block_size={T} needs at least {T + 1} tokens but the file holds {n_tokens}")
+    # Phase distribution over the file's windows: w·T mod L, w < W (counted in closed form per residue).
+    phase_counts = np.zeros(L)
+    period = L // math.gcd(T, L)
+    full, rest = divmod(W, period)
+    cycle = (np.arange(period) * T) % L
+    np.add.at(phase_counts, cycle, full)
+    np.add.at(phase_counts, cycle[:rest], 1)
+    pi = phase_counts / phase_counts.sum()
+
+    cache: dict = {}
+    first_token = np.zeros(corpus.vocab_size)  # P(X_0)
+    column = [np.bincount(table[:, i], weights=p, minlength=corpus.vocab_size) for i in range(ell)]
+    h_given_phase = 0.0
+    no_eot_mass, no_eot_phases = 0.0, 0
+    for phi in np.flatnonzero(pi):
+        # Split document positions phi..phi+T into pieces of facts; EOT (position L-1) is certain.
+        h, pos, end, saw_eot = 0.0, int(phi), int(phi) + T + 1, False
+        while pos < end:
+            within = pos % L
+            if within == L - 1:
+                saw_eot = True
+                pos += 1
+                continue
+            a = within % ell
+            b = min(ell, a + (end - pos))
+            h += _substring_entropy(table, p, a, b, cache)
+            pos += b - a
+        h_given_phase += pi[phi] * h
+        if phi % L == L - 1:
+            first_token[corpus.eot_token] += pi[phi]
+        else:
+            first_token += pi[phi] * column[(phi % L) % ell]
+        if not saw_eot:
+            no_eot_mass += pi[phi]
+            no_eot_phases += 1
+    hi_total = _entropy(pi) + h_given_phase - _entropy(first_token)
+    slack = no_eot_mass * math.log(no_eot_phases) if no_eot_phases > 1 else 0.0
+    return WindowFloor(lo=float((hi_total - slack) / T), hi=float(hi_total / T), exact=bool(slack == 0.0),
+                       block_size=T, document_tokens=L,
+                       phase_known=float(corpus.entropy_per_token_nats()), windows=int(W))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import FitInputError
-from .chinchilla import (allocation_exponents, bootstrap_chinchilla_approach3,
+from .chinchilla import (FLOPS_PER_PARAM_TOKEN, allocation_exponents, bootstrap_chinchilla_approach3,
                          compute_optimal_allocation)
 from .envelope import LearningCurve, fit_chinchilla_approach1, loss_envelope
 from .isoflop import fit_chinchilla_approach2
@@ -20,8 +20,17 @@ from .published import (BESIROGLU_2024, HOFFMANN_2022, HOFFMANN_2022_EXPONENTS, 
                         PF_DAY_FLOPS)
 from ..intervals import central_interval
 from .tables import chinchilla_table, exponent_table
+from ..data.synthetic import WindowFloor
+from ..verdicts.rules import interval_rule
 
 REFERENCES = {"Hoffmann et al. 2022": HOFFMANN_2022, "Besiroglu et al. 2024": BESIROGLU_2024}
+
+
+def fitted_compute_max(N, D) -> float:
+    """The largest training compute C = 6 N D among the points a law was fitted on: the planner
+    uses a fitted law only within a stated factor of it (predict.plan.max_extrapolation)."""
+    N, D = np.asarray(N, dtype=float), np.asarray(D, dtype=float)
+    return float(np.nanmax(FLOPS_PER_PARAM_TOKEN * N * D))
 
 
 def public_refit(N, D, L, *, delta: float, n_boot: int, level: float, seed: int):
@@ -29,16 +38,40 @@ def public_refit(N, D, L, *, delta: float, n_boot: int, level: float, seed: int)
     boot = bootstrap_chinchilla_approach3(N, D, L, n_boot=n_boot, seed=seed, delta=delta)
     boot.level = level
     table = chinchilla_table("public points, Approach 3", boot, REFERENCES)
+    table["fitted_C_max"] = fitted_compute_max(N, D)
     samples = pd.DataFrame(boot.samples)
     return table, samples, {"law": asdict(boot.fit), "n_points": int(np.size(N))}
+
+
+# ---------------------------------------------------------------- fitted E against the floor
+
+def irreducible_table(fit: str, E: float, lo: float, hi: float, level: float, floor: WindowFloor,
+                      tolerance: float, max_relative_width: float) -> pd.DataFrame:
+    """Fitted E beside the floor the trainer can reach, judged by `verdicts.rules.interval_rule`:
+    not identifiable when E's interval is wider than max_relative_width x the floor (e.g. an
+    interval from 0 to above the floor), reproduced when [lo - tolerance, hi + tolerance] holds
+    the floor, not reproduced otherwise. tolerance in nats."""
+    ref = floor.value
+    j = interval_rule(E, lo, hi, ref, max_relative_width=max_relative_width,
+                      tolerance=tolerance / ref)
+    return pd.DataFrame([dict(
+        fit=fit, E_fitted=E, lo=lo, hi=hi, level=level, floor_nats=ref, floor_lo=floor.lo,
+        floor_hi=floor.hi, floor_exact=floor.exact, block_size=floor.block_size,
+        entropy_rate_nats=floor.phase_known, difference=E - ref, relative=(E - ref) / ref,
+        interval_width=hi - lo, interval_covers_floor=bool(lo <= ref <= hi), tolerance=tolerance,
+        verdict=j.verdict, detail=j.detail)])
 
 
 # ---------------------------------------------------------------- Chinchilla on our own runs
 
 def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy: float | None,
                     delta: float, n_boot: int, level: float, seed: int, n_grid: int,
-                    tolerance: float):
+                    tolerance: float, floor: WindowFloor | None = None,
+                    max_relative_width: float = 1.0):
     """Approaches 1-3 on the pipeline's runs.
+
+    entropy: the corpus's entropy rate (figures); floor: the lowest loss the trainer can reach
+    (`window_entropy_floor`), against which fitted E is judged (`irreducible_table`).
 
     final: one row per run with N, D, C (budget or None), L (final loss), run, model.
     curves: learning curves for Approach 1. Returns (tables dict, figure data dict).
@@ -52,6 +85,7 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
                                           seed=seed, delta=delta)
     boot.level = level
     tables["approach3"] = chinchilla_table("own runs, Approach 3", boot, REFERENCES)
+    tables["approach3"]["fitted_C_max"] = fitted_compute_max(final["N"], final["D"])
 
     a3, b3 = allocation_exponents(boot.fit)
     rows = []
@@ -73,14 +107,10 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
             f"model sizes (best run at the ladder's end or vertex extrapolated); widen the ladder")
     tables["isoflop"] = isoflop_profile_table(a2, iso)
 
-    if entropy is not None:
+    if floor is not None:
         lo, hi = boot.interval("E")
-        diff = boot.fit.E - entropy
-        tables["irreducible"] = pd.DataFrame([dict(
-            fit="own runs, Approach 3", E_fitted=boot.fit.E, lo=lo, hi=hi, level=level,
-            entropy_per_token_nats=entropy, difference=diff, relative=diff / entropy,
-            interval_covers_entropy=bool(lo <= entropy <= hi),
-            within_tolerance=bool(abs(diff) <= tolerance), tolerance=tolerance)])
+        tables["irreducible"] = irreducible_table("own runs, Approach 3", boot.fit.E, lo, hi, level,
+                                                  floor, tolerance, max_relative_width)
 
     env = a1.envelope
     keep = np.unique(np.linspace(0, env.C.size - 1, 200).astype(int))
@@ -93,6 +123,7 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
     data["approach3"] = dict(law=asdict(boot.fit), a=a3, b=b3)
     data["points"] = final[["run", "model", "N", "D", "C", "L"]].to_dict(orient="list")
     data["entropy_per_token_nats"] = entropy
+    data["floor_nats"] = None if floor is None else floor.value
     return tables, data
 
 
@@ -139,7 +170,8 @@ def _law_rows(fit_name, law, samples, names, level, published, law_kind):
 
 
 def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float | None,
-                n_boot: int, level: float, seed: int, tolerance: float, n_grid: int):
+                n_boot: int, level: float, seed: int, tolerance: float, n_grid: int,
+                floor: WindowFloor | None = None, max_relative_width: float = 1.0):
     """Kaplan's laws on the pipeline's runs.
 
     final: one row per run with N, D (min of subset tokens and tokens trained), fraction,
@@ -204,16 +236,14 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
     rows.append(_law_rows("L(N, S)", lcl, samples, ("alpha_N", "alpha_S", "N_c", "S_c"), level,
                           KAPLAN_2020_LEARNING_CURVES, "kaplan L(N, S)"))
     tables["kaplan"] = pd.concat(rows, ignore_index=True)
+    tables["kaplan"]["fitted_C_max"] = fitted_compute_max(Nj, Dj)
 
-    if entropy is not None and "with E" in fits_N:
+    if floor is not None and "with E" in fits_N:
         law = fits_N["with E"]
         e_row = tables["kaplan"].query("fit == 'L(N), with E' and parameter == 'E'").iloc[0]
-        diff = law.E - entropy
-        tables["irreducible"] = pd.DataFrame([dict(
-            fit="own runs, Kaplan L(N) with E", E_fitted=law.E, lo=e_row["lo"], hi=e_row["hi"],
-            level=level, entropy_per_token_nats=entropy, difference=diff,
-            relative=diff / entropy, interval_covers_entropy=bool(e_row["lo"] <= entropy <= e_row["hi"]),
-            within_tolerance=bool(abs(diff) <= tolerance), tolerance=tolerance)])
+        tables["irreducible"] = irreducible_table("own runs, Kaplan L(N) with E", law.E, e_row["lo"],
+                                                  e_row["hi"], level, floor, tolerance,
+                                                  max_relative_width)
 
     data.update(
         L_N=dict(N=N.tolist(), L=LN.tolist(), laws={k: asdict(v) for k, v in fits_N.items()}),
@@ -225,5 +255,6 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
                    fraction=final["fraction"].tolist()),
         learning_curves=dict(law=asdict(lcl)),
         entropy_per_token_nats=entropy,
+        floor_nats=None if floor is None else floor.value,
     )
     return tables, data

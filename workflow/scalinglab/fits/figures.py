@@ -26,10 +26,37 @@ def _law(cls, d):
 # ---- Kaplan et al. 2020 (figures 6-8)
 
 
-def _entropy_line(ax, entropy):
+def _entropy_line(ax, entropy, floor=None):
+    """The trainer's reachable floor (entropy of its windows) and the corpus entropy rate."""
+    if floor is not None:
+        ax.axhline(floor, color="0.3", ls=":", lw=1.2,
+                   label=f"trainer's floor {floor:.3f}")
     if entropy is not None:
-        ax.axhline(entropy, color="0.3", ls=":", lw=1.2,
-                   label=f"irreducible loss {entropy:.3f} (corpus entropy)")
+        ax.axhline(entropy, color="0.55", ls=(0, (1, 3)), lw=1.0,
+                   label=f"entropy rate {entropy:.3f} (position known)")
+
+
+def _reference(fit: dict, key: str) -> str:
+    """'theory 0.5, WebText 0.076': the corpus-specific reference first, the published one after."""
+    alpha = fit.get("corpus_alpha")
+    published = KAPLAN_2020[key]
+    if alpha is None:
+        return f"WebText {published}"
+    from ..verdicts.claims import kaplan_theory
+
+    return f"theory {kaplan_theory(alpha)[key]:.3g}; WebText {published}"
+
+
+def _joint_reference(fit: dict) -> str:
+    """Reference exponents of L(N, D): the corpus's quantization theory first, WebText's after."""
+    published = f"WebText Table 2: {KAPLAN_2020_TABLE2['alpha_N']}, {KAPLAN_2020_TABLE2['alpha_D']}"
+    alpha = fit.get("corpus_alpha")
+    if alpha is None:
+        return published
+    from ..verdicts.claims import kaplan_theory
+
+    t = kaplan_theory(alpha)
+    return f"quantization theory {t['alpha_N']:.3g}, {t['alpha_D']:.3g}; {published}"
 
 
 def _model_colors(Ns):
@@ -52,7 +79,7 @@ def kaplan_fig1_power_laws(fit: dict, curves: pd.DataFrame):
     ax_c.plot(C, lc["L"], "k.", ms=3, label="envelope (lowest loss at each compute)")
     ax_c.plot(C, power_law_loss(C, law_c), color=PALETTE[1], ls="--",
               label=f"$L=(C_c/C)^{{\\alpha_C}}$, $\\alpha_C$={law_c.alpha:.3f} "
-                    f"(paper {KAPLAN_2020['alpha_C']})")
+                    f"({_reference(fit, 'alpha_C')})")
     ax_c.set(xlabel="compute C (PF-days)", ylabel="validation loss (nats/token)",
              title="L(C_min)")
 
@@ -62,7 +89,7 @@ def kaplan_fig1_power_laws(fit: dict, curves: pd.DataFrame):
     Dg = np.geomspace(D.min() / 1.5, D.max() * 1.5, 100)
     ax_d.plot(D, ld["L"], "o", color=PALETTE[0], label="largest model, early-stopped")
     ax_d.plot(Dg, power_law_loss(Dg, law_d), color=PALETTE[1], ls="--",
-              label=f"$\\alpha_D$={law_d.alpha:.3f} (paper {KAPLAN_2020['alpha_D']})")
+              label=f"$\\alpha_D$={law_d.alpha:.3f} ({_reference(fit, 'alpha_D')})")
     ax_d.set(xlabel="dataset size D (tokens)", ylabel="validation loss (nats/token)",
              title="L(D)")
 
@@ -75,13 +102,13 @@ def kaplan_fig1_power_laws(fit: dict, curves: pd.DataFrame):
         extra = f", E={law_n.E:.2f}" if variant != "pure" else ""
         ax_n.plot(Ng, power_law_loss(Ng, law_n), color=color, ls="--",
                   label=f"{variant}: $\\alpha_N$={law_n.alpha:.3f}{extra} "
-                        f"(paper {KAPLAN_2020['alpha_N']})")
-    _entropy_line(ax_n, entropy)
+                        f"({_reference(fit, 'alpha_N')})")
+    _entropy_line(ax_n, entropy, fit.get("floor_nats"))
     ax_n.set(xlabel="non-embedding parameters N", ylabel="validation loss (nats/token)",
              title="L(N)")
     for ax in (ax_c, ax_d, ax_n):
         loglog(ax)
-        ax.legend(loc="upper right")
+        ax.legend(loc="upper right", fontsize=6.5)
     return fig
 
 
@@ -99,11 +126,11 @@ def kaplan_fig4_loss_n_d(fit: dict):
         D = float(np.median(g["D"]))
         ax.plot(g["N"], g["L"], "o", color=color, label=f"D = {D:.3g} tokens ({frac:g} of data)")
         ax.plot(Ng, kaplan_joint_loss(Ng, D, law), color=color, ls="--", lw=1.2)
-    _entropy_line(ax, fit.get("entropy_per_token_nats"))
+    _entropy_line(ax, fit.get("entropy_per_token_nats"), fit.get("floor_nats"))
     loglog(ax)
     ax.set(xlabel="non-embedding parameters N", ylabel="early-stopped validation loss (nats/token)",
-           title=f"L(N, D), Eq. 1.5: $\\alpha_N$={law.alpha_N:.3f}, $\\alpha_D$={law.alpha_D:.3f} "
-                 f"(paper {KAPLAN_2020_TABLE2['alpha_N']}, {KAPLAN_2020_TABLE2['alpha_D']})")
+           title=f"L(N, D), Eq. 1.5: $\\alpha_N$={law.alpha_N:.3f}, $\\alpha_D$={law.alpha_D:.3f}\n"
+                 f"({_joint_reference(fit)})")
     ax.title.set_fontsize(10)
     ax.legend(loc="upper right")
     return fig
@@ -121,7 +148,7 @@ def kaplan_fig2_learning_curves(fit: dict, curves: pd.DataFrame):
         ax.plot(g["step"], g["loss"], color=colors[N], label=f"N = {N:,.0f}")
         S = np.geomspace(max(g["step"].max() * 0.1, 1), g["step"].max(), 50)
         ax.plot(S, learning_curve_loss(N, S, law), color=colors[N], ls="--", lw=1)
-    _entropy_line(ax, fit.get("entropy_per_token_nats"))
+    _entropy_line(ax, fit.get("entropy_per_token_nats"), fit.get("floor_nats"))
     loglog(ax)
     ax.set(xlabel="optimiser step S", ylabel="validation loss (nats/token)",
            title=f"L(N, S), Eq. 1.6 (dashed): $\\alpha_N$={law.alpha_N:.3f}, "

@@ -78,6 +78,35 @@ def irreducible_loss(val_json: str | os.PathLike) -> float | None:
     return None if value is None else float(value)
 
 
+def trainer_floor(val_json: str | os.PathLike, summary_paths) -> "WindowFloor | None":
+    """The lowest loss the trainer can reach on the validation windows of these runs (synthetic
+    corpus only, None for real text): `window_entropy_floor` at the runs' block size. Runs with
+    different block sizes get the widest bound over them."""
+    from scalinglab.data.synthetic import WindowFloor, window_entropy_floor
+
+    try:
+        meta = json.loads(Path(val_json).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise FitInputError(f"{val_json}: unreadable validation sidecar ({err})") from None
+    if meta.get("generator") != "zipf_facts":
+        return None
+    sizes = set()
+    for p in summary_paths:
+        try:
+            sizes.add(int(json.loads(Path(p).read_text())["block_size"]))
+        except (OSError, json.JSONDecodeError, KeyError) as err:
+            raise FitInputError(f"{p}: run summary without a readable block_size ({err})") from None
+    if not sizes:
+        return None
+    floors = [window_entropy_floor(meta, b) for b in sorted(sizes)]
+    if len(floors) == 1:
+        return floors[0]
+    f0 = floors[0]
+    return WindowFloor(lo=min(f.lo for f in floors), hi=max(f.hi for f in floors), exact=False,
+                       block_size=f0.block_size, document_tokens=f0.document_tokens,
+                       phase_known=f0.phase_known, windows=f0.windows)
+
+
 def chinchilla_points(summaries: pd.DataFrame, params: str = "params_non_embedding",
                       loss: str = "final_val_loss") -> pd.DataFrame:
     """(N, D, C, L) per run for Approaches 2-3: D = tokens trained, C = the run's budget."""

@@ -11,8 +11,9 @@ from ..style import save
 from . import figures
 from .analysis import chinchilla_runs, kaplan_runs, public_refit
 from .public_points import download_points, read_points
+from ..verdicts.claims import corpus_alpha
 from .runs import (chinchilla_points, irreducible_loss, kaplan_points, read_learning_curves,
-                   read_summaries, subset_sizes)
+                   read_summaries, subset_sizes, trainer_floor)
 from .tables import FLOAT_FORMAT
 
 
@@ -41,8 +42,9 @@ def fits_chinchilla_public(*, points: str, table: str, bootstrap: str, fit: str,
 def fits_chinchilla_runs(*, summaries: list, metrics: list, val: str, approach3: str, allocation: str,
                          irreducible: str, isoflop: str, fit: str, n_column: str, loss_column: str,
                          huber_delta: float, bootstrap_samples: int, interval_level: float, seed: int,
-                         approach1_grid: int, irreducible_tolerance: float) -> None:
-    """Approaches 1-3 on the pipeline's IsoFLOP (and Kaplan) runs."""
+                         approach1_grid: int, irreducible_tolerance: float, max_relative_width: float) -> None:
+    """Approaches 1-3 on the pipeline's IsoFLOP (and Kaplan) runs; fitted E judged against the
+    floor the trainer can reach (`trainer_floor`)."""
     runs = read_summaries(summaries)
     # Approach 3 takes every run trained on the full data (single epoch: D is tokens trained).
     runs = runs[runs["fraction"] == runs["fraction"].max()]
@@ -50,7 +52,8 @@ def fits_chinchilla_runs(*, summaries: list, metrics: list, val: str, approach3:
     curves, _ = read_learning_curves(list(runs["path"]), n_column, loss_column)
     tables, data = chinchilla_runs(
         final, curves, entropy=irreducible_loss(val), delta=huber_delta, n_boot=bootstrap_samples,
-        level=interval_level, seed=seed, n_grid=approach1_grid, tolerance=irreducible_tolerance)
+        level=interval_level, seed=seed, n_grid=approach1_grid, tolerance=irreducible_tolerance,
+        floor=trainer_floor(val, list(runs["path"])), max_relative_width=max_relative_width)
     irreducible_table = tables.get("irreducible", pd.DataFrame(
         [dict(fit="own runs, Approach 3", note="real text: the irreducible loss is unknown")]))
     write_json(data, fit)
@@ -64,16 +67,19 @@ def fits_chinchilla_runs(*, summaries: list, metrics: list, val: str, approach3:
 def fits_kaplan_runs(*, summaries: list, metrics: list, subsets: list, val: str, table: str,
                      irreducible: str, fit: str, n_column: str, loss_column: str, bootstrap_samples: int,
                      interval_level: float, seed: int, irreducible_tolerance: float,
-                     approach1_grid: int) -> None:
-    """Kaplan's L(N), L(D), L(C_min), L(N, D) and L(N, S) on the pipeline's runs."""
+                     approach1_grid: int, max_relative_width: float) -> None:
+    """Kaplan's L(N), L(D), L(C_min), L(N, D) and L(N, S) on the pipeline's runs; the corpus's
+    alpha (synthetic) goes into the fit JSON for the figure's quantization-model reference."""
     final = kaplan_points(read_summaries(summaries), subset_sizes(subsets), n_column)
     _, rows = read_learning_curves(summaries, n_column, loss_column)
     rows = rows.rename(columns={loss_column: "loss"})
     tables, data = kaplan_runs(final, rows, entropy=irreducible_loss(val), n_boot=bootstrap_samples,
                                level=interval_level, seed=seed, tolerance=irreducible_tolerance,
-                               n_grid=approach1_grid)
+                               n_grid=approach1_grid, floor=trainer_floor(val, summaries),
+                               max_relative_width=max_relative_width)
     irreducible_table = tables.get("irreducible", pd.DataFrame(
         [dict(fit="own runs, Kaplan L(N) with E", note="no irreducible loss known or fitted")]))
+    data["corpus_alpha"] = corpus_alpha(val)
     write_json(data, fit)
     write_csv(irreducible_table, irreducible, FLOAT_FORMAT)
     write_csv(tables["kaplan"], table, FLOAT_FORMAT)

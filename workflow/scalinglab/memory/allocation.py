@@ -5,8 +5,8 @@
   so the line is drawn through a shared anchor point and only its slope is meaningful.
 * Kaplan et al. 2020, compute-efficient frontier (Section 6.1, Eq. 1.7 / Fig. 14):
   N ∝ C^x with x = 0.73; since C = 6ND, D ∝ C^(1−x) = C^0.27 (Kaplan's B ∝ C^0.24 times
-  S ∝ C^0.03), so along the frontier N ∝ D^(x/(1−x)) ≈ D^2.7. Kaplan's overfitting condition (Eq. 1.6, from the L(N, D) fit of
-  Table 2) gives the other Kaplan reading, D ∝ N^(α_N/α_D), i.e. N ∝ D^(α_D/α_N) ≈ D^1.36.
+  S ∝ C^0.03), so along the frontier N ∝ D^(x/(1−x)) ≈ D^2.7. Kaplan's overfitting condition (Eq. 4.4, D ≳ 5·10³ N^0.74, from
+  the L(N, D) fit of Table 2: 0.74 = α_N/α_D) gives the other Kaplan reading, N ∝ D^(α_D/α_N) ≈ D^1.36.
 * Hoffmann et al. 2022 (Chinchilla, Approach 3, Eq. 4): minimising E + A/N^α + B/D^β at
   C = 6ND gives N_opt = G (C/6)^a, D_opt = G⁻¹ (C/6)^b with a = β/(α+β), b = α/(α+β),
   G = (αA / (βB))^(1/(α+β)); hence N ∝ D^(β/α), close to the "≈ 20 tokens per parameter" rule.
@@ -32,7 +32,8 @@ def kaplan_frontier_exponent() -> float:
 
 
 def kaplan_overfitting_exponent() -> float:
-    """Exponent k in N ∝ D^k from Kaplan's D ∝ N^(α_N/α_D) (Eq. 1.6, Table 2 constants)."""
+    """Exponent k in N ∝ D^k from Kaplan's overfitting rule D ≳ 5·10³ N^(α_N/α_D) (Eq. 4.4,
+    Table 2 constants: α_N/α_D = 0.74)."""
     return KAPLAN_2020_TABLE2["alpha_D"] / KAPLAN_2020_TABLE2["alpha_N"]
 
 
@@ -67,7 +68,7 @@ def allocation_curves(D, anchor_compute: float,
         "Niu et al. 2024: N = O(D²)": (NIU_2024_EXPONENT, power_line(D, NIU_2024_EXPONENT, N0, D0)),
         "Kaplan et al. 2020: compute-efficient frontier":
             (kaplan_frontier_exponent(), power_line(D, kaplan_frontier_exponent(), N0, D0)),
-        "Kaplan et al. 2020: overfitting bound (Eq. 1.6)":
+        "Kaplan et al. 2020: overfitting rule (Eq. 4.4)":
             (kaplan_overfitting_exponent(), power_line(D, kaplan_overfitting_exponent(), N0, D0)),
     }
     ratios = {}

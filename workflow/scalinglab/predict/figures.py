@@ -9,10 +9,26 @@ from .laws import PlanningLaw
 from ..style import PALETTE, loglog, new_figure
 
 
-def extrapolation(predictions: pd.DataFrame, title: str = ""):
+def actual_coverage(held: pd.DataFrame, lo_col: str, hi_col: str) -> tuple[int, int]:
+    """(held-out points inside [lo, hi], held-out points with an interval)."""
+    have = held[lo_col].notna() & held[hi_col].notna()
+    h = held[have]
+    return int(((h.measured >= h[lo_col]) & (h.measured <= h[hi_col])).sum()), int(have.sum())
+
+
+def coverage_label(held: pd.DataFrame, lo_col: str, hi_col: str, what: str, level: float | None) -> str:
+    """'bootstrap band: covers 2/23 (9%) of held-out, nominal 90%' — the figure states the actual
+    coverage of its intervals, not only their nominal level."""
+    k, n = actual_coverage(held, lo_col, hi_col)
+    nominal = f", nominal {level:.0%}" if level is not None else ""
+    return f"{what}: covers {k}/{n} ({k / n:.0%}) held out{nominal}" if n else what
+
+
+def extrapolation(predictions: pd.DataFrame, title: str = "", level: float | None = None):
     """Relative error of the predicted final loss against training compute, one panel per law:
     fit points faint, held-out points with their bootstrap band (thick bars) and prediction
-    interval (thin bars); the dotted line marks where the held-out region starts."""
+    interval (thin bars), each labelled with the share of held-out points it actually covers
+    against its nominal `level`; the dotted line marks where the held-out region starts."""
     laws = list(dict.fromkeys(predictions["law"]))
     fig, axes = new_figure(ncols=len(laws), width=3.6, height=3.4, sharex=True, sharey=True)
     held_all = predictions[predictions.split == "held out"]
@@ -26,9 +42,10 @@ def extrapolation(predictions: pd.DataFrame, title: str = ""):
         ax.scatter(fit.C, 100 * fit.rel_error, s=10, color=PALETTE[0], alpha=0.35,
                    label=f"fit ({len(fit)})")
         rel = 100 * held.rel_error
-        for lo_col, hi_col, lw, alpha, label in (("pi_lo", "pi_hi", 0.9, 0.45, "prediction interval"),
-                                                 ("lo", "hi", 2.4, 0.9, "bootstrap band")):
+        for lo_col, hi_col, lw, alpha, what in (("pi_lo", "pi_hi", 0.9, 0.45, "prediction interval"),
+                                                ("lo", "hi", 2.4, 0.9, "bootstrap band")):
             if held[lo_col].notna().any():
+                label = coverage_label(held, lo_col, hi_col, what, level)
                 lo = 100 * (held[lo_col] / held.measured - 1)
                 hi = 100 * (held[hi_col] / held.measured - 1)
                 ax.errorbar(held.C, rel, yerr=[(rel - lo).clip(lower=0), (hi - rel).clip(lower=0)],
@@ -78,7 +95,7 @@ def plan_contours(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw])
     label = (f"{hw['gpus']:g} x {hw['gpu_type']}, {hw['days']:g} d, MFU {hw['mfu']:g}"
              if hw else "budget")
     ax.annotate(f"{label}\n= {C0:.2g} FLOPs", (C0, N_hi / 3), color="white", fontsize=8,
-                ha="right", va="top", xytext=(-4, 0), textcoords="offset points")
+                ha="left", va="top", xytext=(4, 0), textcoords="offset points")
     for r in plan.get("inference_aware", []):
         if r["law"] == contour_law.name:
             ax.scatter([r["train_flops"]], [r["params"]], marker="*", s=160, color="white",
@@ -86,7 +103,32 @@ def plan_contours(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw])
                        label=f"inference-aware ({plan['inference_tokens']:.0e} tok served)")
     ax.set_xlim(C[0], C[-1])
     ax.set_ylim(N_lo, N_hi)
+    note = plan_note(plan)
+    if note:
+        ax.text(0.98, 0.02, note, transform=ax.transAxes, fontsize=6, ha="right", va="bottom",
+                bbox=dict(boxstyle="round", facecolor="white", alpha=0.85, edgecolor="0.6"))
     ax.set_xlabel("training compute C = 6ND (FLOPs)")
     ax.set_ylabel("parameters N")
-    ax.legend(loc="lower right", fontsize=7, frameon=True)
+    ax.legend(loc="upper left", fontsize=6.5, frameon=True)
     return fig
+
+
+def plan_note(plan: dict) -> str:
+    """What the plan figure must say about the pipeline's own fits: how far the budget lies from
+    the compute each was fitted on, and which were left out (beyond predict.plan.max_extrapolation,
+    or unusable)."""
+    limit = plan.get("max_extrapolation")
+    used = set(plan.get("fitted_tables", []))
+    lines = []
+    for r in plan.get("fitted_ranges", []):
+        name = r["law"].removeprefix("pipeline: ")
+        ratio = r["ratio"]
+        far = f"budget {ratio:.2g}x" if ratio == ratio else "fitted range unknown"
+        lines.append(f"{'used' if r['table'] in used else 'left out'}: {name} ({far})")
+    ranged = {r["table"] for r in plan.get("fitted_ranges", [])}
+    for s in plan.get("skipped", []):
+        if s["table"] not in ranged:
+            lines.append(f"left out: {s['table']} (no usable law)")
+    if lines and limit:
+        lines.insert(0, f"own fits: only within {limit:g}x of their largest fitted compute")
+    return "\n".join(lines)

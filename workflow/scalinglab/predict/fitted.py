@@ -134,3 +134,20 @@ def load_fitted_law(path, name: str | None = None) -> PlanningLaw:
     raise PlanError(f"fitted table {path} holds {held}: not a law the planner can use; pass a "
                     f"Chinchilla table ({', '.join(CHINCHILLA_KEYS)}) or a Kaplan L(N, D) "
                     f"table ({', '.join(KAPLAN_KEYS)})")
+
+
+def fitted_compute_max(path) -> float:
+    """The largest training compute (FLOPs) behind a fitted table: its `fitted_C_max` column
+    (written by the fits rules) or JSON key; NaN when the table does not say."""
+    path = Path(path)
+    try:
+        if path.suffix == ".json":
+            value = json.loads(path.read_text()).get("fitted_C_max")
+        else:
+            with path.open(newline="") as fh:
+                values = [r.get("fitted_C_max") for r in csv.DictReader(fh)]
+            values = [float(v) for v in values if v not in (None, "")]
+            value = max(values) if values else None
+    except (OSError, ValueError, json.JSONDecodeError, csv.Error, AttributeError):
+        return math.nan
+    return math.nan if value is None else float(value)

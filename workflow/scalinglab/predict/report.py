@@ -5,8 +5,10 @@ prints the same rows.
 """
 from __future__ import annotations
 
+import math
+
 from .budget import PlanError, training_flops
-from .fitted import load_fitted_law
+from .fitted import fitted_compute_max, load_fitted_law
 from .inference import inference_aware_plan
 from .laws import published_laws
 from .planner import plan_budget
@@ -14,25 +16,39 @@ from .planner import plan_budget
 
 def make_plan(gpus: float, gpu_type: str, days: float, mfu: float, dtype: str = "bf16",
               inference_tokens: float | None = None, fitted_tables=(),
-              skip_unusable: bool = False) -> dict:
+              skip_unusable: bool = False, max_extrapolation: float | None = None) -> dict:
     """Budget -> {hardware, flops, plans (one per law), inference_aware (laws with a loss)}.
 
     `skip_unusable`: a fitted table whose law has no allocation (e.g. a degenerate fit on a
     handful of demo runs) is listed under `skipped` with its reason instead of failing the plan.
+    `max_extrapolation`: a fitted law is used only when the budget is at most this many times the
+    largest compute it was fitted on (`fitted_C_max`); farther, it is listed under `skipped`
+    with the ratio (a law fitted on laptop runs says nothing about a cluster budget).
     """
-    laws, skipped = published_laws(), []
+    hardware = training_flops(gpus, gpu_type, days, mfu, dtype)
+    laws, skipped, ranges = published_laws(), [], []
     for path in fitted_tables:
         try:
-            laws.append(load_fitted_law(path))
+            law = load_fitted_law(path)
         except PlanError as err:
             if not skip_unusable:
                 raise
             skipped.append(dict(table=str(path), reason=str(err)))
-    hardware = training_flops(gpus, gpu_type, days, mfu, dtype)
+            continue
+        c_max = fitted_compute_max(path)
+        ratio = hardware["flops"] / c_max if math.isfinite(c_max) else math.nan
+        ranges.append(dict(table=str(path), law=law.name, fitted_C_max=c_max, ratio=ratio))
+        if max_extrapolation is not None and math.isfinite(ratio) and ratio > max_extrapolation:
+            skipped.append(dict(table=str(path), reason=(
+                f"{law.name}: fitted on C <= {c_max:.2g} FLOPs; the budget {hardware['flops']:.2g} "
+                f"is {ratio:.2g}x beyond, over the {max_extrapolation:g}x allowed "
+                f"(predict.plan.max_extrapolation)")))
+            continue
+        laws.append(law)
     rows = plan_budget(hardware["flops"], laws)
     used = [str(p) for p in fitted_tables if str(p) not in {s["table"] for s in skipped}]
     result = dict(hardware=hardware, flops=hardware["flops"], plans=rows, fitted_tables=used,
-                  skipped=skipped)
+                  skipped=skipped, fitted_ranges=ranges, max_extrapolation=max_extrapolation)
     if inference_tokens:
         result["inference_tokens"] = float(inference_tokens)
         result["inference_aware"] = inference_rows(laws, rows, inference_tokens)

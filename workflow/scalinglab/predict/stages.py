@@ -73,23 +73,25 @@ def predict_extrapolation_public(*, points: str, predictions: str, summary: str,
                      held_out="C >= %g" % public_holdout_flops)
 
 
-def predict_extrapolation_figure(*, predictions: str, png: str, pdf: str, title: str) -> None:
+def predict_extrapolation_figure(*, predictions: str, png: str, pdf: str, title: str, level: float) -> None:
+    """Held-out errors with each interval's actual coverage against its nominal `level`."""
     import pandas as pd
 
     from .figures import extrapolation
 
-    save(extrapolation(pd.read_csv(predictions), title=title), png)
+    save(extrapolation(pd.read_csv(predictions), title=title, level=level), png)
 
 
 def predict_plan(*, fitted: list, plan: str, gpus: float, gpu_type: str, days: float, mfu: float, dtype: str,
-                 inference_tokens: float) -> None:
-    """The config's hardware budget under every law -> plan.json."""
+                 inference_tokens: float, max_extrapolation: float) -> None:
+    """The config's hardware budget under every law -> plan.json; the pipeline's own fitted laws
+    only within `max_extrapolation` x the largest compute they were fitted on."""
     from .budget import PlanError
     from .report import make_plan
 
     try:
         result = make_plan(gpus, gpu_type, days, mfu, dtype, inference_tokens, fitted_tables=list(fitted),
-                           skip_unusable=True)
+                           skip_unusable=True, max_extrapolation=max_extrapolation)
     except PlanError as err:
         raise ValueError(str(err)) from None
     for s in result["skipped"]:

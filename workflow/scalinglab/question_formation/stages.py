@@ -43,11 +43,17 @@ def question_formation_train(*, train: str, test: str, gen: str, meta: str, loss
                              log=lambda m: print(m, flush=True), fingerprint=fingerprint)
 
 
-def question_formation_fig4(*, loss: str, evals: str, summary: str, meta: str, figure: str, table: str,
-                            bound: dict) -> None:
-    """Figure 4: loss against step with the §5 lower bound, accuracy panel; the final-accuracy table."""
+def question_formation_fig4(*, loss: str, evals: str, summary: str, meta: str, train: str, figure: str,
+                            table: str, bound: dict) -> None:
+    """Figure 4: loss against step with its true floor (the entropy of the training lines as
+    sampled), the grammar's entropy rate and Niu et al.'s ≈1-nat claim with its condition
+    ln d / n; accuracy panel; the final-accuracy table."""
+    import math
+
     from ..memory.bound import cross_entropy_lower_bound
     from .figures import fig4
+    from .floors import sample_entropy_floor
+    from .mccoy import load_pairs
 
     with open(meta, encoding="utf-8") as fh:
         info = json.load(fh)
@@ -55,15 +61,20 @@ def question_formation_fig4(*, loss: str, evals: str, summary: str, meta: str, f
         run = json.load(fh)
     n_embd = bound["n_embd"] or run["model"]["n_embd"]
     patterns = bound["num_patterns"] or info["splits"]["train"]["tokens"]
-    lower = cross_entropy_lower_bound(int(n_embd), float(patterns), bound["radius"])
+    claim = cross_entropy_lower_bound(int(n_embd), float(patterns), bound["radius"])
+    sample_floor = sample_entropy_floor(load_pairs(train))
+    log_patterns_per_dim = math.log(float(patterns)) / int(n_embd)
     loss_table = pd.read_csv(loss)
     eval_table = pd.read_csv(evals)
-    fig4(loss_table, eval_table, lower, info["entropy_per_token_nats"], figure,
+    fig4(loss_table, eval_table, claim, info["entropy_per_token_nats"], figure,
                             title=f"Question formation ({info['source']}, "
-                                  f"{info['splits']['train']['tokens']:,} training tokens)")
+                                  f"{info['splits']['train']['tokens']:,} training tokens)",
+                            sample_floor=sample_floor, log_patterns_per_dim=log_patterns_per_dim)
     final = eval_table[eval_table["step"] == eval_table["step"].max()].copy()
     final["final_train_loss"] = loss_table["loss"].tail(max(1, len(loss_table) // 100)).mean()
-    final["bound_nats"] = lower
+    final["niu_claim_nats"] = claim
+    final["niu_condition_ln_d_over_n"] = log_patterns_per_dim
+    final["sample_entropy_nats"] = sample_floor
     final["entropy_rate_nats"] = info["entropy_per_token_nats"]
     write_csv(final, table)
     print(final.to_string())

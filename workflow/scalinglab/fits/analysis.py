@@ -78,9 +78,12 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
     """
     tables, data = {}, {}
     iso = final[np.isfinite(final["C"])]
-    a1 = fit_chinchilla_approach1(curves, n_grid=n_grid, n_boot=n_boot, seed=seed, level=level)
-    a2 = fit_chinchilla_approach2(iso["C"], iso["N"], iso["L"], n_boot=n_boot, seed=seed,
-                                  level=level)
+    # A runs table may hold final losses only (no curves: no Approach 1) or no budgets (no
+    # Approach 2); scalinglab.fits.runs_table says which, the pipeline's runs always have both.
+    a1 = (fit_chinchilla_approach1(curves, n_grid=n_grid, n_boot=n_boot, seed=seed, level=level)
+          if curves else None)
+    a2 = (fit_chinchilla_approach2(iso["C"], iso["N"], iso["L"], n_boot=n_boot, seed=seed,
+                                   level=level) if not iso.empty else None)
     boot = bootstrap_chinchilla_approach3(final["N"], final["D"], final["L"], n_boot=n_boot,
                                           seed=seed, delta=delta)
     boot.level = level
@@ -89,8 +92,10 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
 
     a3, b3 = allocation_exponents(boot.fit)
     rows = []
-    for name, fit, (a, b) in (("Approach 1", a1, (a1.N_law.exponent, a1.D_law.exponent)),
-                              ("Approach 2", a2, (a2.N_law.exponent, a2.D_law.exponent))):
+    for name, fit in (("Approach 1", a1), ("Approach 2", a2)):
+        if fit is None:
+            continue
+        a, b = fit.N_law.exponent, fit.D_law.exponent
         rows.append(exponent_table(f"own runs, {name}",
                                    {"a": (a, *fit.interval("a")), "b": (b, *fit.interval("b"))},
                                    level, {"Hoffmann et al. 2022": HOFFMANN_2022_EXPONENTS[name]}))
@@ -99,27 +104,31 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
                                level, {"Hoffmann et al. 2022": HOFFMANN_2022_EXPONENTS["Approach 3"]}))
     tables["allocation"] = pd.concat(rows, ignore_index=True)
     tables["allocation"]["note"] = ""
-    outside = [p for p in a2.profiles if not p.reliable]
+    outside = [] if a2 is None else [p for p in a2.profiles if not p.reliable]
     if outside:
         # Approach 2 is only as good as the bracketing of each minimum: say so beside a and b.
         tables["allocation"].loc[tables["allocation"]["fit"] == "own runs, Approach 2", "note"] = (
             f"{len(outside)} of {len(a2.profiles)} IsoFLOP minima not bracketed by the sampled "
             f"model sizes (best run at the ladder's end or vertex extrapolated); widen the ladder")
-    tables["isoflop"] = isoflop_profile_table(a2, iso)
+    tables["isoflop"] = (isoflop_profile_table(a2, iso) if a2 is not None
+                         else pd.DataFrame([dict(skipped="no runs grouped on nominal FLOP budgets")]))
 
     if floor is not None:
         lo, hi = boot.interval("E")
         tables["irreducible"] = irreducible_table("own runs, Approach 3", boot.fit.E, lo, hi, level,
                                                   floor, tolerance, max_relative_width)
 
-    env = a1.envelope
-    keep = np.unique(np.linspace(0, env.C.size - 1, 200).astype(int))
-    data["approach1"] = dict(C=env.C[keep].tolist(), loss=env.loss[keep].tolist(),
-                             N_opt=env.N_opt[keep].tolist(), D_opt=env.D_opt[keep].tolist(),
-                             N_law=asdict(a1.N_law), D_law=asdict(a1.D_law))
-    data["approach2"] = dict(profiles=[{**asdict(p), "reliable": p.reliable} for p in a2.profiles],
-                             skipped=a2.skipped,
-                             N_law=asdict(a2.N_law), D_law=asdict(a2.D_law))
+    data["approach1"] = data["approach2"] = None
+    if a1 is not None:
+        env = a1.envelope
+        keep = np.unique(np.linspace(0, env.C.size - 1, 200).astype(int))
+        data["approach1"] = dict(C=env.C[keep].tolist(), loss=env.loss[keep].tolist(),
+                                 N_opt=env.N_opt[keep].tolist(), D_opt=env.D_opt[keep].tolist(),
+                                 N_law=asdict(a1.N_law), D_law=asdict(a1.D_law))
+    if a2 is not None:
+        data["approach2"] = dict(profiles=[{**asdict(p), "reliable": p.reliable} for p in a2.profiles],
+                                 skipped=a2.skipped,
+                                 N_law=asdict(a2.N_law), D_law=asdict(a2.D_law))
     data["approach3"] = dict(law=asdict(boot.fit), a=a3, b=b3)
     data["points"] = final[["run", "model", "N", "D", "C", "L"]].to_dict(orient="list")
     data["entropy_per_token_nats"] = entropy
@@ -205,6 +214,10 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
 
     # L(C_min) and the compute-efficient frontier from the envelope of the most-data runs.
     full_curves = curves_df[curves_df["fraction"] == final["fraction"].max()]
+    if full_curves.empty:
+        # Final losses only (a runs table without learning curves): L(N), L(D), L(N, D).
+        return _kaplan_final_only(final, rows, N, LN, fits_N, D, LD, law_D, entropy, n_boot, level,
+                                  seed, tolerance)
     curves = [LearningCurve(run=r, N=float(g["N"].iloc[0]), flops=g["flops"].to_numpy(float),
                             tokens=g["tokens"].to_numpy(float), loss=g["loss"].to_numpy(float))
               for r, g in full_curves.groupby("run")]
@@ -257,4 +270,20 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
         entropy_per_token_nats=entropy,
         floor_nats=None if floor is None else floor.value,
     )
+    return tables, data
+
+
+def _kaplan_final_only(final, rows, N, LN, fits_N, D, LD, law_D, entropy, n_boot, level, seed,
+                       tolerance):
+    Nj, Dj, Lj = (final[c].to_numpy(float) for c in ("N", "D", "L_best"))
+    joint = fit_kaplan_joint(Nj, Dj, Lj)
+    samples = _boot_rows(fit_kaplan_joint, (Nj, Dj, Lj), n_boot, seed)
+    rows.append(_law_rows("L(N, D)", joint, samples, ("alpha_N", "alpha_D", "N_c", "D_c"), level,
+                          KAPLAN_2020_TABLE2, "kaplan L(N, D)"))
+    tables = {"kaplan": pd.concat(rows, ignore_index=True)}
+    data = dict(L_N=dict(N=N.tolist(), L=LN.tolist(), laws={k: asdict(v) for k, v in fits_N.items()}),
+                L_D=dict(D=D.tolist(), L=LD.tolist(), law=asdict(law_D)), L_C=None, frontier=None,
+                joint=dict(law=asdict(joint), N=Nj.tolist(), D=Dj.tolist(), L=Lj.tolist(),
+                           fraction=final["fraction"].tolist()),
+                learning_curves=None, entropy_per_token_nats=entropy)
     return tables, data

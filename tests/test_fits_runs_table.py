@@ -1,0 +1,127 @@
+"""Bring-your-own runs (scalinglab.fits.runs_table): the table's checks, one line per problem;
+which analyses its contents identify; and an exported table fed back gives the same fits as the
+pipeline frames it came from (synthetic runs from a known Chinchilla law)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglab.fits.analysis import chinchilla_runs, kaplan_runs
+from scalinglab.fits.checks import FitInputError
+from scalinglab.fits.chinchilla import compute_optimal_allocation
+from scalinglab.fits.runs import chinchilla_points, kaplan_points, read_learning_curves, read_summaries
+from scalinglab.fits.runs_table import (analyses, chinchilla_frames, export_runs_table, kaplan_frames,
+                                        normalise, problems, read_runs_table)
+from test_fits_runs import LAW, _write_run
+
+FIT = dict(delta=1e-3, n_boot=4, level=0.8, seed=0, n_grid=200, tolerance=0.1)
+KAPLAN = dict(n_boot=4, level=0.8, seed=0, tolerance=0.1, n_grid=200)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    rng = np.random.default_rng(1)
+    iso, kap = [], []
+    for C in (1e15, 1e16, 1e17):
+        N_opt, _ = compute_optimal_allocation(C, LAW)
+        for N in N_opt * np.logspace(-0.8, 0.8, 4):
+            iso.append(_write_run(root, "isoflop", f"N{N:.0f}_C{C:g}", N, C / (6 * N), budget=C, rng=rng))
+    sizes = {1.0: 3e7, 0.1: 3e6, 0.01: 3e5}
+    for N in (1e4, 1e5, 1e6):
+        for f, size in sizes.items():
+            kap.append(_write_run(root, "kaplan", f"N{N:.0f}_f{f:g}", N, 1e7, fraction=f,
+                                  data=size if size < 1e7 else None, rng=rng))
+    summaries = read_summaries(iso + kap)
+    _, metrics = read_learning_curves(iso + kap)
+    return iso, kap, sizes, summaries, metrics
+
+
+def test_exported_table_gives_the_same_fits(pipeline, tmp_path):
+    iso, kap, sizes, summaries, metrics = pipeline
+    path = tmp_path / "runs.csv"
+    export_runs_table(summaries, metrics, subset_tokens=sizes).to_csv(path, index=False)
+    table = normalise(read_runs_table(path))
+    ran = {r["analysis"]: r["ran"] for r in analyses(table)}
+    # The IsoFLOP grid's largest model has one data size: Kaplan's L(D) needs the Kaplan runs alone.
+    assert ran == {"Approach 3": True, "Approach 1": True, "Approach 2": True, "Kaplan forms": False,
+                   "Kaplan L(C_min), L(N, S)": True}
+
+    runs = summaries[summaries["fraction"] == summaries["fraction"].max()]
+    curves, _ = read_learning_curves(list(runs["path"]))
+    want_t, want = chinchilla_runs(chinchilla_points(runs), curves, entropy=None, **FIT)
+    final, curves_t, record = chinchilla_frames(table)
+    got_t, got = chinchilla_runs(final, curves_t, entropy=None, **FIT)
+    for k in ("E", "A", "B", "alpha", "beta"):
+        assert got["approach3"]["law"][k] == pytest.approx(want["approach3"]["law"][k], rel=1e-6)
+    pd.testing.assert_frame_equal(got_t["allocation"], want_t["allocation"])
+    assert [r["analysis"] for r in record if r["ran"]] == ["Approach 3", "Approach 1", "Approach 2"]
+
+    k_final = kaplan_points(read_summaries(kap), sizes)
+    _, k_rows = read_learning_curves(kap)
+    want_t, _ = kaplan_runs(k_final, k_rows.rename(columns={"val_loss": "loss"}), entropy=None, **KAPLAN)
+    final, rows, _ = kaplan_frames(table[table["run"].isin(k_final["run"])])
+    got_t, _ = kaplan_runs(final, rows, entropy=None, **KAPLAN)
+    cols = ["fit", "parameter", "fitted"]
+    pd.testing.assert_frame_equal(got_t["kaplan"][cols], want_t["kaplan"][cols], rtol=1e-6)
+
+
+def test_final_losses_only_run_approach3_and_kaplan_and_say_why_not_the_rest(pipeline):
+    _, kap, sizes, summaries, metrics = pipeline
+    table = export_runs_table(summaries, metrics, subset_tokens=sizes)
+    last = table.groupby("run").tail(1).drop(columns=["budget", "step", "flops"])
+    t = normalise(last)
+    ran = {r["analysis"]: r for r in analyses(t)}
+    assert ran["Approach 3"]["ran"]
+    assert not ran["Approach 1"]["ran"] and "final losses alone" in ran["Approach 1"]["reason"]
+    assert not ran["Approach 2"]["ran"] and "no budget column" in ran["Approach 2"]["reason"]
+    final, curves, _ = chinchilla_frames(t)
+    assert curves == [] and final["C"].isna().all()
+    tables, data = chinchilla_runs(final, curves, entropy=None, **FIT)
+    assert data["approach1"] is None and data["approach2"] is None
+    assert list(tables["allocation"]["fit"].unique()) == ["own runs, Approach 3"]
+    assert data["approach3"]["law"]["alpha"] == pytest.approx(LAW.alpha, abs=0.1)
+    kaplan_only = normalise(last[last["run"].isin(read_summaries(kap)["run"])])
+    assert {r["analysis"]: r["ran"] for r in analyses(kaplan_only)}["Kaplan forms"]
+    final, rows, _ = kaplan_frames(kaplan_only)
+    assert rows.empty
+    k_tables, _ = kaplan_runs(final, rows, entropy=None, **KAPLAN)
+    assert {"L(N), pure", "L(D), pure", "L(N, D)"} <= set(k_tables["kaplan"]["fit"])
+
+
+def _good():
+    runs = [dict(run=f"r{i}", params=1e6 * (i + 1), params_convention="non_embedding",
+                 tokens=t, loss=3.0 - 0.1 * i - t / 1e9) for i in range(3) for t in (1e7, 2e7)]
+    return pd.DataFrame(runs)
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (lambda d: d.drop(columns=["loss"]), "missing column(s) ['loss']"),
+    (lambda d: d.assign(params_convention="embedding"), "params_convention ['embedding']"),
+    (lambda d: d.assign(tokens=d["tokens"] / 1e9), "tokens below parameters by orders of magnitude"),
+    (lambda d: d.assign(loss=d["loss"] * 6), "bits declared as nats"),
+    (lambda d: d.assign(loss=-d["loss"]), "loss: non-positive value(s) at line(s) 2"),
+    (lambda d: pd.concat([d, d.iloc[[0]]]), "duplicated evaluation(s) (same run and tokens) at line(s) 8"),
+    (lambda d: d.assign(params=np.arange(len(d)) + 1e6), "params differs between rows of run(s)"),
+])
+def test_bad_tables_get_one_line_per_problem(edit, needle):
+    assert problems(_good()) == []
+    found = problems(edit(_good()))
+    assert any(needle in line for line in found), found
+    assert all("\n" not in line for line in found)
+    with pytest.raises(FitInputError, match="problem"):
+        normalise(edit(_good()))
+
+
+def test_too_few_runs_names_the_skipped_approach():
+    t = normalise(_good())
+    with pytest.raises(FitInputError, match=r"Approach 3 skipped: 3 single-epoch runs"):
+        chinchilla_frames(t)
+    with pytest.raises(FitInputError, match=r"Kaplan forms skipped: .* 1 data sizes"):
+        kaplan_frames(t)
+
+
+def test_losses_in_bits_are_converted():
+    d = _good().assign(loss=lambda x: x["loss"] / np.log(2))
+    assert normalise(d, loss_units="bits")["loss"].max() == pytest.approx(3.0 - 1e7 / 1e9)

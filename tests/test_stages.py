@@ -72,6 +72,16 @@ def test_adapter_turns_a_known_error_into_one_line(tmp_path, capsys, monkeypatch
     assert not (tmp_path / "t.csv").exists()
 
 
+def test_adapter_passes_params_as_given_and_paths_as_strings(tmp_path):
+    smk = fake_snakemake(tmp_path, "memory_fig1_energy_landscapes", output=dict(figure=tmp_path / "f.png"),
+                         params=dict(patterns=[[-2.0, -0.5], [0.2, -0.3]], second_layer_patterns=[[1.0, 1.0]],
+                                     beta=1.0, extent=3.0, resolution=20))
+    kwargs = adapter.stage_arguments(smk, adapter.stage_function(smk.rule))
+    assert kwargs["patterns"] == [[-2.0, -0.5], [0.2, -0.3]] and kwargs["figure"] == str(tmp_path / "f.png")
+    adapter.stage_function(smk.rule)(**kwargs)
+    assert (tmp_path / "f.png").exists()
+
+
 def test_adapter_rejects_a_name_used_twice(tmp_path):
     smk = fake_snakemake(tmp_path, "memory_allocation", input=dict(table="a"), output=dict(table="b"))
     with pytest.raises(LookupError, match="reuses a name"):

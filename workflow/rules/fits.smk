@@ -1,5 +1,5 @@
 # Rules: scaling-law fits (Kaplan et al. 2020; Hoffmann et al. 2022 with Besiroglu et al. 2024's
-# replication) and their figures 6-11. The science is scalinglab.fits; figures scalinglab.fits.figures_kaplan, figures_chinchilla.
+# replication) and their figures 6-11. The science is scalinglab.fits; figures scalinglab.fits.figures.
 
 
 # Figures, tables and downloads run on the submitting host (seconds; no cluster job).

@@ -140,7 +140,7 @@ rule predict_plan_figure:
         ),
         pdf=f"{RESULTS}/figures/predict_plan.pdf",
     log:
-        f"{RESULTS}/logs/predict/plan_figure.log",
+        f"{RESULTS}/logs/predict/plan.log",
     conda:
         ANALYSIS_ENV
     params:

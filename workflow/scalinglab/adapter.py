@@ -36,11 +36,14 @@ def stage_function(rule: str):
     return getattr(importlib.import_module(f"scalinglab.{analysis}.stages"), rule)
 
 
-def _named(namedlist) -> dict:
+def _named(namedlist, paths: bool) -> dict:
+    """{name: value} of a rule's named inputs, outputs or params; paths as plain strings."""
     out = {}
     for name in namedlist._names:
         value = getattr(namedlist, name)
-        out[name] = [str(v) for v in value] if isinstance(value, list) else value
+        if paths:
+            value = [str(v) for v in value] if isinstance(value, list) else str(value)
+        out[name] = value
     return out
 
 
@@ -48,7 +51,7 @@ def stage_arguments(smk, stage) -> dict:
     """Named inputs, outputs and params (each name used once), plus threads and log if asked for."""
     kwargs: dict = {}
     for kind in ("input", "output", "params"):
-        for name, value in _named(getattr(smk, kind)).items():
+        for name, value in _named(getattr(smk, kind), paths=kind != "params").items():
             if name in kwargs:
                 raise LookupError(f"rule {smk.rule}: {kind} {name!r} reuses a name; rename one of them")
             kwargs[name] = value

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..io import write_csv, write_json, write_text
 from ..style import save
-from . import figures_chinchilla, figures_kaplan
+from . import figures
 from .analysis import chinchilla_runs, kaplan_runs, public_refit
 from .public_points import download_points, read_points
 from .runs import (chinchilla_points, irreducible_loss, kaplan_points, read_learning_curves,
@@ -92,17 +92,17 @@ def _kaplan_curves(summaries, n_column, loss_column) -> pd.DataFrame:
 
 def fits_kaplan_fig1_power_laws(*, fit: str, metrics: list, summaries: list, figure: str, n_column: str,
                                 loss_column: str) -> None:
-    save(figures_kaplan.plot_kaplan_power_laws(_read_fit(fit), _kaplan_curves(summaries, n_column, loss_column)),
+    save(figures.kaplan_fig1_power_laws(_read_fit(fit), _kaplan_curves(summaries, n_column, loss_column)),
          figure)
 
 
 def fits_kaplan_fig4_loss_n_d(*, fit: str, metrics: list, summaries: list, figure: str) -> None:
-    save(figures_kaplan.plot_kaplan_joint(_read_fit(fit)), figure)
+    save(figures.kaplan_fig4_loss_n_d(_read_fit(fit)), figure)
 
 
 def fits_kaplan_fig2_learning_curves(*, fit: str, metrics: list, summaries: list, figure: str, n_column: str,
                                      loss_column: str) -> None:
-    save(figures_kaplan.plot_kaplan_learning_curves(_read_fit(fit),
+    save(figures.kaplan_fig2_learning_curves(_read_fit(fit),
                                                     _kaplan_curves(summaries, n_column, loss_column)), figure)
 
 
@@ -110,16 +110,16 @@ def fits_chinchilla_fig3_isoflop(*, fit: str, metrics: list, summaries: list, fi
                                  loss_column: str) -> None:
     _, curves = read_learning_curves(summaries, n_column, loss_column)
     curves = curves[curves["fraction"] == curves["fraction"].max()]
-    save(figures_chinchilla.plot_chinchilla_isoflop(_read_fit(fit), curves.rename(columns={loss_column: "loss"})),
+    save(figures.chinchilla_fig3_isoflop(_read_fit(fit), curves.rename(columns={loss_column: "loss"})),
          figure)
 
 
 def fits_chinchilla_fig4_contours(*, fit: str, figure: str) -> None:
-    save(figures_chinchilla.plot_chinchilla_contours(_read_fit(fit)), figure)
+    save(figures.chinchilla_fig4_contours(_read_fit(fit)), figure)
 
 
 def fits_chinchilla_public_refit(*, points: str, fit: str, bootstrap: str, figure: str, drop_highest_loss: int,
                                  interval_level: float) -> None:
     pts = read_points(points, drop_highest=drop_highest_loss)
-    save(figures_chinchilla.plot_public_refit(pts.N, pts.D, pts.loss, _read_fit(fit), pd.read_csv(bootstrap),
+    save(figures.chinchilla_public_refit(pts.N, pts.D, pts.loss, _read_fit(fit), pd.read_csv(bootstrap),
                                               level=interval_level), figure)

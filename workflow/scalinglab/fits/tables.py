@@ -45,13 +45,3 @@ def exponent_table(law_name: str, rows: dict[str, tuple[float, float, float]], l
             row[k] = ref.get(p, math.nan)
         out.append(row)
     return pd.DataFrame(out)
-
-
-def quantile_interval(samples: np.ndarray, level: float) -> tuple[float, float]:
-    s = np.asarray(samples, dtype=float)
-    s = s[np.isfinite(s)]
-    if s.size == 0:
-        return math.nan, math.nan
-    q = (1 - level) / 2
-    lo, hi = np.quantile(s, [q, 1 - q])
-    return float(lo), float(hi)

@@ -1,11 +1,11 @@
 """Figures of Niu et al. 2024 (arXiv 2405.08707): one function per figure, data in, figure out.
 
-1. :func:`plot_energy_landscapes` — Niu Fig. 1: −lse, the regularised Hopfield energy, the distance
+1. :func:`fig1_energy_landscapes` — Niu Fig. 1: −lse, the regularised Hopfield energy, the distance
    energy, and the layered global energy with majorization-minimization paths.
-2. :func:`plot_memory_distances` — the Section 6.1 histogram of nearest-memory distances with the
+2. :func:`fig2_distances` — the Section 6.1 histogram of nearest-memory distances with the
    theoretical radius sqrt(n/(2πe)) and the exact unit-volume-ball radius.
-3. :func:`plot_data_fraction_curves` — Niu Fig. 3: train/validation loss of GPT-2 at 100%, 1%, 0.1%.
-5. :func:`plot_allocation` — N = O(D²) (Niu Section 5) beside Kaplan's and Chinchilla's allocations.
+3. :func:`fig3_data_fraction` — Niu Fig. 3: train/validation loss of GPT-2 at 100%, 1%, 0.1%.
+5. :func:`allocation` — N = O(D²) (Niu Section 5) beside Kaplan's and Chinchilla's allocations.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from . import energy as en
 from .radius import theoretical_radius, unit_ball_radius
 
 
-def plot_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, extent: float = 3.0,
+def fig1_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, extent: float = 3.0,
                            resolution: int = 300):
     """Niu Fig. 1: four contour panels over [−extent, extent]², patterns marked."""
     patterns = np.asarray(patterns, dtype=float)
@@ -52,7 +52,7 @@ def plot_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, e
     return fig
 
 
-def plot_memory_distances(checkpoints: dict):
+def fig2_distances(checkpoints: dict):
     """Nearest-memory distance histograms, one panel and colour per checkpoint.
 
     `checkpoints`: {label: {"histogram": table of bin_left, bin_right, density (memory_distances'
@@ -60,7 +60,7 @@ def plot_memory_distances(checkpoints: dict):
     """
     labels = list(checkpoints)
     if not labels:
-        raise ValueError("plot_memory_distances: no checkpoints to draw")
+        raise ValueError("fig2_distances: no checkpoints to draw")
     fig, axes = new_figure(ncols=len(labels), width=3.8, height=3.2)
     for k, (ax, label) in enumerate(zip(axes[0], labels)):
         entry = checkpoints[label]
@@ -82,13 +82,13 @@ def plot_memory_distances(checkpoints: dict):
     return fig
 
 
-def plot_data_fraction_curves(curves: dict):
+def fig3_data_fraction(curves: dict):
     """Niu Fig. 3: train (left) and validation (right) loss against tokens seen, one colour per fraction.
 
     `curves`: {fraction (float): metrics DataFrame with columns tokens, train_loss, val_loss}.
     """
     if not curves:
-        raise ValueError("plot_data_fraction_curves: no runs to draw")
+        raise ValueError("fig3_data_fraction: no runs to draw")
     fig, axes = new_figure(ncols=2, width=4.6, height=3.6, sharey=True)
     for k, fraction in enumerate(sorted(curves, reverse=True)):
         df = curves[fraction]
@@ -106,7 +106,7 @@ def plot_data_fraction_curves(curves: dict):
     return fig
 
 
-def plot_allocation(result: dict, tokens: np.ndarray, runs: list | None = None):
+def allocation(result: dict, tokens: np.ndarray, runs: list | None = None):
     """N against D for each allocation rule (from :func:`scalinglab.memory.allocation.allocation_curves`),
     all through one anchor; `runs` optionally adds (label, N, D) points of this project's runs."""
     fig, axes = new_figure(width=5.8, height=4.4)

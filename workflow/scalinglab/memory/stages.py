@@ -94,7 +94,7 @@ def memory_distances(*, val: str, train: str, queries: str, memories: str, dista
 
 def memory_fig1_energy_landscapes(*, figure: str, patterns: list, second_layer_patterns: list, beta: float,
                                   extent: float, resolution: int) -> None:
-    save(figures.plot_energy_landscapes(patterns, second_layer_patterns, beta=beta, extent=extent,
+    save(figures.fig1_energy_landscapes(patterns, second_layer_patterns, beta=beta, extent=extent,
                                         resolution=resolution), figure)
     log.info("energy landscapes of %d patterns on a %d^2 grid", len(patterns), resolution)
 
@@ -117,7 +117,7 @@ def memory_fig2_distances(*, summaries: list, histograms: list, figure: str, tab
                                    "queries": s["queries"]}
         rows.append({k: s[k] for k in DISTANCE_TABLE_COLUMNS}
                     | {"median": s["quantiles"]["q50"], "memories": s["memories"]["count"]})
-    save(figures.plot_memory_distances(checkpoints), figure)
+    save(figures.fig2_distances(checkpoints), figure)
     write_csv(pd.DataFrame(rows), table)
 
 
@@ -132,7 +132,7 @@ def memory_fig3_data_fraction(*, metrics: list, summaries: list, figure: str) ->
             raise ValueError(f"{metrics_path} lacks columns {sorted(missing)} (README 'File formats')")
         curves[float(run["fraction"])] = df
         log.info("%s: %d rows, final val %.4f", run["run"], len(df), run["final_val_loss"])
-    save(figures.plot_data_fraction_curves(curves), figure)
+    save(figures.fig3_data_fraction(curves), figure)
 
 
 def memory_allocation(*, figure: str, table: str, tokens_min: float, tokens_max: float,
@@ -142,7 +142,7 @@ def memory_allocation(*, figure: str, table: str, tokens_min: float, tokens_max:
         raise ValueError(f"memory.allocation.tokens_min={tokens_min} must be below tokens_max={tokens_max}")
     tokens = np.geomspace(tokens_min, tokens_max, 200)
     result = allocation_curves(tokens, anchor_compute)
-    save(figures.plot_allocation(result, tokens), figure)
+    save(figures.allocation(result, tokens), figure)
     rows = [{"rule": k, "exponent_N_vs_D": v[0]} for k, v in result["curves"].items()]
     rows += [{"rule": f"tokens per parameter at C = {anchor_compute:g} ({k})", "exponent_N_vs_D": None,
               "value": v} for k, v in result["tokens_per_parameter"].items()]

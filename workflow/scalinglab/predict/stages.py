@@ -76,9 +76,9 @@ def predict_extrapolation_public(*, points: str, predictions: str, summary: str,
 def predict_extrapolation_figure(*, predictions: str, png: str, pdf: str, title: str) -> None:
     import pandas as pd
 
-    from .figures import extrapolation_figure
+    from .figures import extrapolation
 
-    save(extrapolation_figure(pd.read_csv(predictions), title=title), png)
+    save(extrapolation(pd.read_csv(predictions), title=title), png)
 
 
 def predict_plan(*, fitted: list, plan: str, gpus: float, gpu_type: str, days: float, mfu: float, dtype: str,
@@ -102,7 +102,7 @@ def predict_plan(*, fitted: list, plan: str, gpus: float, gpu_type: str, days: f
 
 def predict_plan_figure(*, plan: str, png: str, pdf: str, contour_law: str) -> None:
     """The plan on the loss contours of `contour_law`."""
-    from .figures import plan_figure
+    from . import figures
     from .fitted import load_fitted_law
     from .laws import published_laws
 
@@ -114,4 +114,4 @@ def predict_plan_figure(*, plan: str, png: str, pdf: str, contour_law: str) -> N
     if contour is None or not contour.has_loss:
         raise ValueError(f"predict.plan.contour_law must name a law with a loss, one of "
                          f"{', '.join(n for n, law in by_name.items() if law.has_loss)}")
-    save(plan_figure(result, contour, laws), png)
+    save(figures.plan_contours(result, contour, laws), png)

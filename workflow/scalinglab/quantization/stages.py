@@ -54,7 +54,7 @@ def quantization_fit(*, sweeps: list, points: str, exponents: str, n_tasks: int,
 
 def quantization_scaling(*, points: str, exponents: str, png: str, alpha: float) -> None:
     """Figure 12: loss against width and data with fits, exponents against theory."""
-    from .figures import plot_quanta_scaling
+    from .figures import scaling
 
-    plot_quanta_scaling(pd.read_csv(points), pd.read_csv(exponents), alpha=alpha, png_path=png)
+    scaling(pd.read_csv(points), pd.read_csv(exponents), alpha=alpha, png_path=png)
     print(f"wrote {png} and its .pdf")

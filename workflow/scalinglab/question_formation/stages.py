@@ -47,7 +47,7 @@ def question_formation_fig4(*, loss: str, evals: str, summary: str, meta: str, f
                             bound: dict) -> None:
     """Figure 4: loss against step with the §5 lower bound, accuracy panel; the final-accuracy table."""
     from ..memory.bound import cross_entropy_lower_bound
-    from .figures import plot_question_formation
+    from .figures import fig4
 
     with open(meta, encoding="utf-8") as fh:
         info = json.load(fh)
@@ -58,7 +58,7 @@ def question_formation_fig4(*, loss: str, evals: str, summary: str, meta: str, f
     lower = cross_entropy_lower_bound(int(n_embd), float(patterns), bound["radius"])
     loss_table = pd.read_csv(loss)
     eval_table = pd.read_csv(evals)
-    plot_question_formation(loss_table, eval_table, lower, info["entropy_per_token_nats"], figure,
+    fig4(loss_table, eval_table, lower, info["entropy_per_token_nats"], figure,
                             title=f"Question formation ({info['source']}, "
                                   f"{info['splits']['train']['tokens']:,} training tokens)")
     final = eval_table[eval_table["step"] == eval_table["step"].max()].copy()

@@ -7,7 +7,7 @@ import logging
 import pandas as pd
 
 from ..io import write_csv
-from ..reference import loss_verdict, plot_expected_loss_bands, reference_losses
+from ..reference import loss_verdict, expected_loss_bands, reference_losses
 from ..style import save
 
 log = logging.getLogger("scalinglab.report")
@@ -28,7 +28,7 @@ def report_expected_loss_bands(*, metrics: list, summaries: list, val: str, figu
         log.info("%s: final val %.4f -> %s", run["run"], run["final_val_loss"], rows[-1]["verdict"])
     if not curves:
         raise ValueError("no runs in report.reference_experiments; name at least one experiment")
-    save(plot_expected_loss_bands(curves, refs), figure)
+    save(expected_loss_bands(curves, refs), figure)
     sanity = pd.DataFrame(rows)
     for ref in refs:
         sanity[f"ref: {ref.label}"] = ref.loss

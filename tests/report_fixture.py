@@ -30,7 +30,7 @@ def demo_config() -> dict:
 
 
 def _figure(path: Path, panels: int, seed: int):
-    from scalinglab.figures.style import new_figure, save
+    from scalinglab.style import new_figure, save
 
     rng = np.random.default_rng(seed)
     ncols, nrows = (2, 2) if panels == 4 else (panels, 1)
@@ -47,30 +47,30 @@ def _figure(path: Path, panels: int, seed: int):
 # (file under results/, rule, rule file, category, labels, caption file, panels or None for a table)
 FIXTURE = [
     ("figures/memory_energy_landscapes.png", "memory_energy_landscapes", "memory", "1 Niu et al. 2024",
-     {"figure": "01 energy landscapes"}, "niu_energy_landscapes.rst", 4),
+     {"figure": "01 energy landscapes"}, "memory_fig1_energy_landscapes.rst", 4),
     ("figures/memory_data_fraction.png", "memory_data_fraction", "memory", "1 Niu et al. 2024",
-     {"figure": "03 data-fraction curves"}, "niu_data_fraction.rst", 2),
+     {"figure": "03 data-fraction curves"}, "memory_fig3_data_fraction.rst", 2),
     ("memory/distance_summary.csv", "memory_distances_figure", "memory", "1 Niu et al. 2024",
-     {"table": "nearest distance against radius"}, "niu_memory_distances_table.rst", None),
+     {"table": "nearest distance against radius"}, "memory_distances_table.rst", None),
     ("figures/memory_question_formation.png", "question_formation_figure", "question_formation",
-     "1 Niu et al. 2024", {"figure": "04 question formation"}, "qf_figure.rst", 2),
+     "1 Niu et al. 2024", {"figure": "04 question formation"}, "question_formation_fig4.rst", 2),
     ("tables/question_formation_accuracy.csv", "question_formation_figure", "question_formation",
-     "1 Niu et al. 2024", {"table": "question-formation accuracy"}, "qf_accuracy_table.rst", None),
+     "1 Niu et al. 2024", {"table": "question-formation accuracy"}, "question_formation_accuracy_table.rst", None),
     ("figures/fits_kaplan_power_laws.png", "fits_kaplan_power_laws", "fits", "2 Kaplan et al. 2020",
-     {"figure": "06 power laws (Kaplan Fig. 1)"}, "fig_kaplan_power_laws.rst", 3),
+     {"figure": "06 power laws (Kaplan Fig. 1)"}, "fits_kaplan_fig1_power_laws.rst", 3),
     ("fits/kaplan_runs.csv", "fits_kaplan_runs", "fits", "2 Kaplan et al. 2020",
-     {"table": "own runs: Kaplan laws"}, "fit_kaplan_table.rst", None),
+     {"table": "own runs: Kaplan laws"}, "fits_kaplan_table.rst", None),
     ("figures/fits_chinchilla_isoflop.png", "fits_chinchilla_isoflop", "fits", "3 Hoffmann et al. 2022",
-     {"figure": "09 IsoFLOP (Chinchilla Figs. 2-3)"}, "fig_chinchilla_isoflop.rst", 4),
+     {"figure": "09 IsoFLOP (Chinchilla Figs. 2-3)"}, "fits_chinchilla_fig3_isoflop.rst", 4),
     ("figures/quantization_scaling.png", "quantization_figure", "quantization", "4 Michaud et al. 2023",
-     {"figure": "12 quantization model"}, "quanta_scaling.rst", 3),
+     {"figure": "12 quantization model"}, "quantization_scaling.rst", 3),
     ("figures/predict_extrapolation_public.png", "predict_figure_extrapolation", "predict",
      "5 Prediction and planning", {"figure": "extrapolation check", "data": "public"},
      "predict_extrapolation.rst", 2),
     ("predict/plan.json", "predict_plan", "predict", "5 Prediction and planning",
      {"table": "compute plan"}, "predict_plan_table.rst", None),
-    ("figures/expected_loss_bands.png", "expected_loss_bands", "report", "6 Run health",
-     {"figure": "13 expected-loss bands"}, "expected_loss_bands.rst", 1),
+    ("figures/report_expected_loss_bands.png", "report_expected_loss_bands", "report", "6 Run health",
+     {"figure": "13 expected-loss bands"}, "report_expected_loss_bands.rst", 1),
 ]
 
 
@@ -88,7 +88,7 @@ def _table(path: Path, seed: int):
 
 
 def build_fixture_page(dest: Path, verdicts: Path | None = VERDICTS_FIXTURE) -> Path:
-    from scalinglab.report.stages import reading_report
+    from scalinglab.report.stages import report_reading_page
 
     results = dest / "results"
     entries = []
@@ -113,7 +113,7 @@ def build_fixture_page(dest: Path, verdicts: Path | None = VERDICTS_FIXTURE) -> 
     methods = dict(flops_convention="6N", fit_params="params_non_embedding", fit_loss="final_val_loss",
                    huber_delta=1e-3, bootstrap_samples=200, interval_level=0.8, approach1_grid=1500,
                    quanta_level=0.95)
-    return reading_report(entries, config, results / "report" / "index.html",
+    return report_reading_page(entries, config, results / "report" / "index.html",
                           verdicts=None if verdicts is None else str(verdicts),
                           configfiles=["config.yaml", "workflow/config/demo.yaml"],
                           data_source=config["data"]["source"], benchmarks=results / "benchmarks",

@@ -86,10 +86,10 @@ def test_demo_dag_completes_with_nothing_left(demo_run):
 def test_single_figure_target_runs_only_what_it_needs(tmp_path):
     """Naming one figure's file schedules that figure's chain and nothing of the other papers."""
     workdir = copy_checkout(tmp_path)
-    proc = snakemake(workdir, "-n", "results/figures/expected_loss_bands.png")
+    proc = snakemake(workdir, "-n", "results/figures/report_expected_loss_bands.png")
     assert proc.returncode == 0, proc.stderr[-4000:]
     counts = job_counts(proc.stdout + proc.stderr)
-    assert "expected_loss_bands" in counts, counts
+    assert "report_expected_loss_bands" in counts, counts
     assert counts.get("train", 0) >= 1, counts
     full = job_counts((lambda p: p.stdout + p.stderr)(snakemake(workdir, "-n")))
     assert set(counts) < set(full), (counts, full)

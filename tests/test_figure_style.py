@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scalinglab.figures.style import compact_number, new_figure, save, tidy_log_axes
+from scalinglab.style import compact_number, new_figure, save, tidy_log_axes
 
 
 @pytest.mark.parametrize("value, text", [(0.5, "0.5"), (20, "20"), (2000, "2k"), (50000, "50k"),

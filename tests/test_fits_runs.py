@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglab.figures.chinchilla import (plot_chinchilla_contours, plot_chinchilla_isoflop,
+from scalinglab.fits.figures_chinchilla import (plot_chinchilla_contours, plot_chinchilla_isoflop,
                                            plot_public_refit)
-from scalinglab.figures.kaplan import (plot_kaplan_joint, plot_kaplan_learning_curves,
+from scalinglab.fits.figures_kaplan import (plot_kaplan_joint, plot_kaplan_learning_curves,
                                        plot_kaplan_power_laws)
-from scalinglab.figures.style import save
+from scalinglab.style import save
 from scalinglab.fits.analysis import chinchilla_runs, kaplan_runs
 from scalinglab.fits.checks import FitInputError
 from scalinglab.fits.chinchilla import chinchilla_loss, compute_optimal_allocation
@@ -114,10 +114,10 @@ def test_kaplan_runs_tables_and_figures(runs, tmp_path):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
 
 
-def test_public_refit_figure(shared_data, tmp_path):
+def test_public_refit_figure(tmp_path):
     from scalinglab.fits.analysis import public_refit
-    from scalinglab.fits.public_points import read_points
-    pts = read_points(shared_data / "chinchilla_fig4_points.csv")
+    from scalinglab.fits.public_points import SHIPPED_POINTS, read_points
+    pts = read_points(SHIPPED_POINTS)
     sub = slice(None, None, 3)  # a third of the points keeps this quick
     table, samples, fit = public_refit(pts.N[sub], pts.D[sub], pts.loss[sub], delta=1e-3,
                                        n_boot=4, level=0.8, seed=0)

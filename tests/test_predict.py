@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from scalinglab.fits.published import BESIROGLU_2024, ChinchillaLaw
-from scalinglab.plan.budget import PlanError
-from scalinglab.plan.extrapolate import (check_extrapolation, chinchilla_form, holdout_mask,
+from scalinglab.predict.budget import PlanError
+from scalinglab.predict.extrapolate import (check_extrapolation, chinchilla_form, holdout_mask,
                                          kaplan_form, summarise)
 
 TRUE = ChinchillaLaw(E=1.9, A=400.0, B=1800.0, alpha=0.34, beta=0.36, source="synthetic")
@@ -92,9 +92,9 @@ def test_too_few_fit_points():
         check_extrapolation(N, D, L, held, [chinchilla_form(n_starts=50)], n_boot=0)
 
 
-def test_public_points_extrapolation(shared_data):
-    from scalinglab.fits.public_points import read_points
-    p = read_points(shared_data / "chinchilla_fig4_points.csv")
+def test_public_points_extrapolation():
+    from scalinglab.fits.public_points import SHIPPED_POINTS, read_points
+    p = read_points(SHIPPED_POINTS)
     held = holdout_mask(p.N, p.D, threshold=1e21)
     pred, _ = check_extrapolation(p.N, p.D, p.loss, held, [chinchilla_form(n_starts=300)],
                                   n_boot=0, dataset="public")
@@ -106,10 +106,10 @@ def test_public_points_extrapolation(shared_data):
 
 def test_report_plan_and_figures(tmp_path):
     """The report's plan and both figures build from real planner / extrapolation output."""
-    from scalinglab.figures.predict import extrapolation_figure, plan_figure
-    from scalinglab.figures.style import save
-    from scalinglab.plan.laws import published_laws
-    from scalinglab.plan.report import make_plan
+    from scalinglab.predict.figures import extrapolation_figure, plan_figure
+    from scalinglab.style import save
+    from scalinglab.predict.laws import published_laws
+    from scalinglab.predict.report import make_plan
 
     plan = make_plan(64, "H100", 14, 0.4, inference_tokens=1e12)
     assert plan["flops"] == pytest.approx(64 * 989.4e12 * 0.4 * 14 * 86400)

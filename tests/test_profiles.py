@@ -169,7 +169,7 @@ def test_workstation_dry_run_builds_the_demo_dag(tmp_path):
 def test_demo_profile_takes_a_target_in_any_position(tmp_path):
     """profiles/demo applies the demo config, so a figure target may follow the options."""
     out = dry_run(tmp_path, "--profile", "profiles/demo", "--forceall",
-                  "results/figures/niu_data_fraction.png")
+                  "results/figures/memory_fig3_data_fraction.png")
     assert "workflow/config/demo.yaml" in out
     rules = {job["rule"] for job in job_resources(out)}
-    assert rules == {"prepare_data", "train", "niu_data_fraction"}, rules
+    assert rules == {"prepare_data", "train", "memory_fig3_data_fraction"}, rules

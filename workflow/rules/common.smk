@@ -1,11 +1,25 @@
 # Helpers shared by the rule files. Only wiring here: the science lives in workflow/scalinglab.
 import math
+import os
 from pathlib import Path
 
 # Every rule file appends the final products it wants `rule all` to build.
 ALL_TARGETS = []
 
 RESULTS = "results"
+
+# Every wildcard: a name from the config (schema $defs/name), one path component, never '..'.
+NAME = r"[A-Za-z0-9_-][A-Za-z0-9._-]*"
+
+
+wildcard_constraints:
+    experiment=NAME,
+    run=NAME,
+    checkpoint=NAME,
+    dataset="runs|public",
+    sweep="width|data",
+    alpha=r"[0-9][0-9.e+-]*",
+
 SCRIPTS = "workflow/scripts"
 CAPTIONS = "workflow/report"
 

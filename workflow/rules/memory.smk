@@ -1,7 +1,7 @@
 # Rules: associative memory (Niu et al. 2024). Per checkpoint (own data_fraction runs, optionally
 # OpenAI's GPT-2): hidden states -> exact nearest-memory distances; then figure 2; energy landscapes
 # (figure 1), data-fraction curves (figure 3) and the N-D allocation comparison (figure 5).
-# The science lives in scalinglab.memory and scalinglab.figures.niu.
+# The science lives in scalinglab.memory and scalinglab.memory.figures.
 MEMORY = f"{RESULTS}/memory"
 
 
@@ -63,8 +63,6 @@ rule memory_distances:
         summary=f"{MEMORY}/{{checkpoint}}/summary.json",
     log:
         f"{RESULTS}/logs/memory/{{checkpoint}}.log",
-    wildcard_constraints:
-        checkpoint="[^/]+",
     benchmark:
         f"{RESULTS}/benchmarks/memory/{{checkpoint}}.tsv"
     params:
@@ -78,64 +76,64 @@ rule memory_distances:
         "../scripts/memory_distances.py"
 
 
-rule niu_energy_landscapes:
+rule memory_fig1_energy_landscapes:
     """Figure 1: energy landscapes of three 2-D patterns (Niu et al. 2024, Fig. 1)."""
     output:
-        figure=report(figure("niu_energy_landscapes"), caption="../report/niu_energy_landscapes.rst",
+        figure=report(figure("memory_fig1_energy_landscapes"), caption="../report/memory_fig1_energy_landscapes.rst",
                       category="Niu et al. 2024", labels={"figure": "01 energy landscapes"}),
     log:
-        f"{RESULTS}/logs/figures/niu_energy_landscapes.log",
+        f"{RESULTS}/logs/memory/memory_fig1_energy_landscapes.log",
     script:
-        "../scripts/memory_fig_energy.py"
+        "../scripts/memory_fig1_energy_landscapes.py"
 
 
-rule niu_memory_distances:
+rule memory_fig2_distances:
     """Figure 2: nearest-memory distance histograms with the theoretical radius."""
     input:
         summaries=lambda wc: [f"{MEMORY}/{c}/summary.json" for c in memory_checkpoints()],
         distances=lambda wc: [f"{MEMORY}/{c}/distances.parquet" for c in memory_checkpoints()],
     output:
-        figure=report(figure("niu_memory_distances"), caption="../report/niu_memory_distances.rst",
+        figure=report(figure("memory_fig2_distances"), caption="../report/memory_fig2_distances.rst",
                       category="Niu et al. 2024", labels={"figure": "02 memory distances"}),
-        table=report(f"{MEMORY}/distance_summary.csv", caption="../report/niu_memory_distances_table.rst",
+        table=report(f"{MEMORY}/distance_summary.csv", caption="../report/memory_distances_table.rst",
                      category="Niu et al. 2024", labels={"table": "nearest distance against radius"}),
     log:
-        f"{RESULTS}/logs/figures/niu_memory_distances.log",
+        f"{RESULTS}/logs/memory/memory_fig2_distances.log",
     script:
-        "../scripts/memory_fig_distances.py"
+        "../scripts/memory_fig2_distances.py"
 
 
-rule niu_data_fraction:
+rule memory_fig3_data_fraction:
     """Figure 3: train/validation loss at 100%, 1%, 0.1% of the data (Niu et al. 2024, Fig. 3)."""
     input:
         metrics=lambda wc: run_metrics(config["memory"]["experiment"]),
         summaries=lambda wc: run_summaries(config["memory"]["experiment"]),
     output:
-        figure=report(figure("niu_data_fraction"), caption="../report/niu_data_fraction.rst",
+        figure=report(figure("memory_fig3_data_fraction"), caption="../report/memory_fig3_data_fraction.rst",
                       category="Niu et al. 2024", labels={"figure": "03 data-fraction curves"}),
     log:
-        f"{RESULTS}/logs/figures/niu_data_fraction.log",
+        f"{RESULTS}/logs/memory/memory_fig3_data_fraction.log",
     script:
-        "../scripts/memory_fig_data_fraction.py"
+        "../scripts/memory_fig3_data_fraction.py"
 
 
-rule niu_allocation:
+rule memory_allocation:
     """Figure 5: N = O(D²) beside Kaplan's and Chinchilla's allocations."""
     output:
-        figure=report(figure("niu_allocation"), caption="../report/niu_allocation.rst",
+        figure=report(figure("memory_allocation"), caption="../report/memory_allocation.rst",
                       category="Niu et al. 2024", labels={"figure": "05 N against D allocations"}),
         table=f"{MEMORY}/allocation_exponents.csv",
     log:
-        f"{RESULTS}/logs/figures/niu_allocation.log",
+        f"{RESULTS}/logs/memory/memory_allocation.log",
     script:
-        "../scripts/memory_fig_allocation.py"
+        "../scripts/memory_allocation.py"
 
 
 ALL_TARGETS.extend([
-    rules.niu_energy_landscapes.output.figure,
-    rules.niu_memory_distances.output.figure,
-    rules.niu_memory_distances.output.table,
-    rules.niu_data_fraction.output.figure,
-    rules.niu_allocation.output.figure,
-    rules.niu_allocation.output.table,
+    rules.memory_fig1_energy_landscapes.output.figure,
+    rules.memory_fig2_distances.output.figure,
+    rules.memory_fig2_distances.output.table,
+    rules.memory_fig3_data_fraction.output.figure,
+    rules.memory_allocation.output.figure,
+    rules.memory_allocation.output.table,
 ])

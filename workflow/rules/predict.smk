@@ -1,5 +1,5 @@
 # Rules: predict. Extrapolation checked on held-out runs, and the compute planner
-# (scalinglab.plan; CLI: scalinglab-plan). Outputs under results/predict/, figures under
+# (scalinglab.predict; CLI: scalinglab-plan). Outputs under results/predict/, figures under
 # results/figures/predict_*.png.
 PREDICT = f"{RESULTS}/predict"
 PREDICT_CATEGORY = "Prediction and planning"
@@ -62,7 +62,7 @@ rule predict_extrapolation_public:
         "../scripts/predict_extrapolation.py"
 
 
-rule predict_figure_extrapolation:
+rule predict_extrapolation_figure:
     input:
         predictions=f"{PREDICT}/extrapolation_{{dataset}}.csv",
     output:
@@ -70,17 +70,15 @@ rule predict_figure_extrapolation:
                    caption="../report/predict_extrapolation.rst", category=PREDICT_CATEGORY,
                    labels={"figure": "extrapolation check", "data": "{dataset}"}),
         pdf=f"{RESULTS}/figures/predict_extrapolation_{{dataset}}.pdf",
-    wildcard_constraints:
-        dataset="runs|public",
     params:
         title=lambda wc: ("the pipeline's own runs: fit on all but the largest, predict them"
                           if wc.dataset == "runs" else
                           "public Chinchilla points: fit below the compute threshold, "
                           "predict above it"),
     log:
-        f"{RESULTS}/logs/predict/figure_extrapolation_{{dataset}}.log",
+        f"{RESULTS}/logs/predict/extrapolation_figure_{{dataset}}.log",
     script:
-        "../scripts/predict_figure.py"
+        "../scripts/predict_extrapolation_figure.py"
 
 
 rule predict_plan:

@@ -1,4 +1,4 @@
-# Rules: the report. `reading_report` builds the reading page (results/report/index.html, the
+# Rules: the report. `report_reading_page` builds the reading page (results/report/index.html, the
 # DAG's final product, scalinglab.report) from every output any rule file marks with report():
 # the same captions and categories Snakemake's own `--report` shows, in the papers' order.
 # Also figure 13 and the run sanity table (run health).
@@ -15,7 +15,7 @@ VERDICTS_CSV = f"{RESULTS}/verdicts/verdicts.csv"
 REPORT_TEMPLATES = "workflow/scalinglab/report/templates"
 
 
-rule expected_loss_bands:
+rule report_expected_loss_bands:
     """Figure 13: validation curves beside the reference losses a run should land near."""
     input:
         metrics=lambda wc: [m for e in config["report"]["reference_experiments"] for m in run_metrics(e)],
@@ -23,8 +23,8 @@ rule expected_loss_bands:
         val=VAL_JSON,
     output:
         figure=report(
-            figure("expected_loss_bands"),
-            caption="../report/expected_loss_bands.rst",
+            figure("report_expected_loss_bands"),
+            caption="../report/report_expected_loss_bands.rst",
             category="Run health",
             labels={"figure": "13 expected-loss bands"},
         ),
@@ -35,12 +35,12 @@ rule expected_loss_bands:
             labels={"table": "final loss against references"},
         ),
     log:
-        f"{RESULTS}/logs/report/expected_loss_bands.log",
+        f"{RESULTS}/logs/report/report_expected_loss_bands.log",
     script:
-        "../scripts/fig_expected_loss_bands.py"
+        "../scripts/report_expected_loss_bands.py"
 
 
-ALL_TARGETS.extend(rules.expected_loss_bands.output)
+ALL_TARGETS.extend(rules.report_expected_loss_bands.output)
 
 
 def report_entries():
@@ -86,7 +86,7 @@ def verdicts_csv():
     return [VERDICTS_CSV] if any(r.is_producer(VERDICTS_CSV) for r in workflow.rules) else []
 
 
-def reading_report_input(wildcards):
+def report_reading_page_input(wildcards):
     entries = report_entries()
     return dict(
         files=[e["path"] for e in entries],
@@ -96,16 +96,16 @@ def reading_report_input(wildcards):
     )
 
 
-rule reading_report:
+rule report_reading_page:
     """The reading page: header, verdicts, one section per paper (every figure with its caption
     and tables), methods. Rebuilt when any figure, table, caption or the verdict table changes."""
     input:
-        unpack(reading_report_input),
+        unpack(report_reading_page_input),
     output:
-        page=report(READING_PAGE, caption="../report/reading_report.rst",
+        page=report(READING_PAGE, caption="../report/report_reading_page.rst",
                     category="0 Reading page", labels={"page": "the reading page"}),
     log:
-        f"{RESULTS}/logs/report/reading_report.log",
+        f"{RESULTS}/logs/report/report_reading_page.log",
     conda:
         "../../envs/analysis.yaml"
     params:

@@ -1,6 +1,8 @@
 # Rules: train. One job per (experiment, run): a GPT-2-family model on one nested data subset.
 # The science is scalinglab.train; the script only writes the run spec and starts the process
 # (torchrun with one process per GPU when a run asks for more than one).
+import sys
+
 from scalinglab.model import GPTConfig, model_shape
 from scalinglab.train.config import TrainConfig, merge_train
 
@@ -13,9 +15,12 @@ def train_settings(experiment):
 # Fail at parse time, before any job starts: unknown keys, bad values, unknown models, n_embd % n_head.
 for _experiment in config["experiments"]:
     _settings = train_settings(_experiment)
-    TrainConfig.from_dict(_settings, where=f"experiments.{_experiment}.train")
-    for _model in config["experiments"][_experiment]["models"]:
-        GPTConfig(**model_shape(_model, config["models"]), block_size=_settings["block_size"])
+    try:
+        TrainConfig.from_dict(_settings, where=f"experiments.{_experiment}.train")
+        for _model in config["experiments"][_experiment]["models"]:
+            GPTConfig(**model_shape(_model, config["models"]), block_size=_settings["block_size"])
+    except ValueError as err:
+        sys.exit(f"config error: experiments.{_experiment}: {err}")
 
 
 def train_run_spec(wildcards):

@@ -1,5 +1,5 @@
 """Rules predict_extrapolation_{runs,public}: fit on the small points, predict the held-out large
-ones (scalinglab.plan.extrapolate); writes per-point predictions, a summary and the fitted laws."""
+ones (scalinglab.predict.extrapolate); writes per-point predictions, a summary and the fitted laws."""
 import logging
 import sys
 from dataclasses import asdict
@@ -10,8 +10,8 @@ from scalinglab.fits.checks import FitInputError
 from scalinglab.fits.published import BESIROGLU_2024, HOFFMANN_2022
 from scalinglab.fits.public_points import read_points
 from scalinglab.fits.runs import read_summaries
-from scalinglab.plan.budget import PlanError
-from scalinglab.plan.extrapolate import (check_extrapolation, chinchilla_form, holdout_mask,
+from scalinglab.predict.budget import PlanError
+from scalinglab.predict.extrapolate import (check_extrapolation, chinchilla_form, holdout_mask,
                                          kaplan_form, summarise)
 from scalinglab.fits.io import write_csv, write_json
 

@@ -1,16 +1,16 @@
 """Rules predict_plan / predict_plan_figure: the config's hardware budget under every law
-(scalinglab.plan.report.make_plan) -> plan.json, and the plan on the loss contours."""
+(scalinglab.predict.report.make_plan) -> plan.json, and the plan on the loss contours."""
 import logging
 import sys
 
-from scalinglab.plan.budget import PlanError
+from scalinglab.predict.budget import PlanError
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO,
                     format="%(asctime)s %(message)s")
 try:
     if snakemake.rule == "predict_plan":
         from scalinglab.fits.io import write_json
-        from scalinglab.plan.report import make_plan
+        from scalinglab.predict.report import make_plan
 
         p = snakemake.config["predict"]["plan"]
         plan = make_plan(p["gpus"], p["gpu_type"], p["days"], p["mfu"], p["dtype"],
@@ -25,10 +25,10 @@ try:
     else:
         import json
 
-        from scalinglab.figures.predict import plan_figure
-        from scalinglab.figures.style import save
-        from scalinglab.plan.fitted import load_fitted_law
-        from scalinglab.plan.laws import published_laws
+        from scalinglab.predict.figures import plan_figure
+        from scalinglab.style import save
+        from scalinglab.predict.fitted import load_fitted_law
+        from scalinglab.predict.laws import published_laws
 
         plan = json.loads(open(snakemake.input.plan).read())
         laws = published_laws() + [load_fitted_law(t) for t in plan["fitted_tables"]]

@@ -2,8 +2,8 @@
 of a reproduction paper — header facts, the verdict table, one section per paper with every
 figure inline and its caption beneath, the tables, and a methods appendix.
 
-``page`` assembles it (Jinja2 template and CSS in ``templates/``); ``stages.reading_report`` is
-the rule's function (``workflow/rules/report.smk``, rule ``reading_report``).
+``page`` assembles it (Jinja2 template and CSS in ``templates/``); ``stages.report_reading_page`` is
+the rule's function (``workflow/rules/report.smk``, rule ``report_reading_page``).
 """
 from scalinglab.report.page import (SECTIONS, VERDICT_COLUMNS, Entry, ReportError, benchmark_totals,
                                     build_page, render_caption)

@@ -37,10 +37,10 @@ def git_commit(workdir: str | Path = ".") -> str:
     return head + (" + uncommitted changes" if dirty else "")
 
 
-def reading_report(entries: list[dict], config: dict, out: str | Path, *, verdicts: str | None,
+def report_reading_page(entries: list[dict], config: dict, out: str | Path, *, verdicts: str | None,
                    configfiles: list[str], data_source: str, benchmarks: str | Path,
                    methods: dict) -> Path:
-    """Rule reading_report: write the page to `out` (atomically: a reader never sees half a page)."""
+    """Rule report_reading_page: write the page to `out` (atomically: a reader never sees half a page)."""
     bench_files = sorted(Path(benchmarks).rglob("*.tsv")) if Path(benchmarks).is_dir() else []
     header = dict(
         configfiles=list(configfiles) or ["config.yaml"],

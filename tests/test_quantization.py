@@ -1,0 +1,187 @@
+"""Quantization model (Michaud et al. 2023): sparse-parity data, training, power-law fits, theory."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from scalinglab.quantization import SparseParityTask, fit_power_law, theory_exponents, zipf_frequencies
+from scalinglab.quantization.fit import fit_sweep_exponents, mark_fit_range
+from scalinglab.quantization.model import MLPStack, mlp_parameter_count, one_hidden_layer_mlp
+from scalinglab.quantization.theory import effective_quanta_learned, loss_after_learning
+from scalinglab.quantization.train import train_data_sweep, train_width_sweep
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny matmuls: one thread avoids OpenMP spin-waits on a busy 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# ---- the data generator -------------------------------------------------------------------------
+
+def test_zipf_frequencies_follow_the_power_law():
+    p = zipf_frequencies(50, alpha=0.4)
+    assert p.sum() == pytest.approx(1.0)
+    ranks = np.arange(1, 51)
+    slope = np.polyfit(np.log(ranks), np.log(p), 1)[0]
+    assert slope == pytest.approx(-1.4, abs=1e-9)
+
+
+def test_sampled_task_counts_match_the_frequencies():
+    task = SparseParityTask(n_tasks=10, n_bits=8, k=3, alpha=0.5, seed=0)
+    _, _, tasks = task.sample(200_000, torch.Generator().manual_seed(0))
+    empirical = np.bincount(tasks.numpy(), minlength=10) / 200_000
+    # 200k draws: binomial standard error <= 0.0012, so 5 sigma is 0.006
+    np.testing.assert_allclose(empirical, task.frequencies, atol=0.006)
+
+
+def test_inputs_are_onehot_task_then_bits_and_labels_are_parities_of_the_tasks_bits():
+    task = SparseParityTask(n_tasks=7, n_bits=12, k=3, alpha=0.4, seed=3)
+    x, y, tasks = task.sample(2000, torch.Generator().manual_seed(1))
+    assert x.shape == (2000, 7 + 12)
+    onehot, bits = x[:, :7], x[:, 7:].long()
+    assert torch.equal(onehot.argmax(1), tasks) and torch.all(onehot.sum(1) == 1)
+    for i in range(2000):
+        positions = task.subsets[int(tasks[i])]
+        assert int(y[i]) == int(bits[i, positions].sum()) % 2
+    # every task has k distinct positions inside range, and tasks differ
+    assert task.subsets.shape == (7, 3)
+    assert all(len(set(s)) == 3 and max(s) < 12 for s in task.subsets.tolist())
+    assert len({tuple(s) for s in task.subsets.tolist()}) > 1
+
+
+def test_labels_ignore_bits_outside_the_tasks_subset():
+    task = SparseParityTask(n_tasks=3, n_bits=10, k=2, alpha=1.0, seed=0)
+    tasks = torch.zeros(1, dtype=torch.long)
+    bits = torch.zeros(1, 10, dtype=torch.uint8)
+    others = [j for j in range(10) if j not in task.subsets[0]]
+    bits[0, others] = 1
+    assert task.encode(tasks, bits)[1].item() == 0
+    bits[0, task.subsets[0][0]] = 1
+    assert task.encode(tasks, bits)[1].item() == 1
+
+
+def test_generator_and_training_are_deterministic():
+    task = SparseParityTask(n_tasks=5, n_bits=8, k=3, alpha=0.4, seed=9)
+    a = task.sample(100, torch.Generator().manual_seed(4))
+    b = task.sample(100, torch.Generator().manual_seed(4))
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert np.array_equal(task.subsets, SparseParityTask(5, 8, 3, alpha=1.3, seed=9).subsets)
+    assert not np.array_equal(task.subsets, SparseParityTask(5, 8, 3, alpha=0.4, seed=10).subsets)
+    r1, l1 = train_width_sweep(task, [4, 8], steps=20, batch_size=64, lr=1e-2, test_per_task=16, seed=1)
+    r2, l2 = train_width_sweep(task, [4, 8], steps=20, batch_size=64, lr=1e-2, test_per_task=16, seed=1)
+    assert np.array_equal(l1, l2) and [r["loss"] for r in r1] == [r["loss"] for r in r2]
+
+
+# ---- the model -----------------------------------------------------------------------------------
+
+def test_mlp_stack_members_equal_separate_mlps():
+    x = torch.randn(5, 13)
+    stack = MLPStack(13, [3, 7], seeds=[1, 2])
+    logits = stack(x)
+    for j, (w, s) in enumerate([(3, 1), (7, 2)]):
+        alone = one_hidden_layer_mlp(13, w, s)
+        torch.testing.assert_close(logits[j], alone(x))
+        assert sum(p.numel() for p in alone.parameters()) == mlp_parameter_count(13, w)
+
+
+def test_a_tiny_model_learns_the_most_frequent_tasks():
+    task = SparseParityTask(n_tasks=8, n_bits=8, k=3, alpha=1.0, seed=0)
+    rows, losses = train_width_sweep(task, [64], steps=600, batch_size=256, lr=1e-2,
+                                     test_per_task=256, seed=0)
+    frequent, rare = losses[0, :2], losses[0, -1]
+    assert np.all(frequent < 0.1 * math.log(2)), frequent  # far below chance on the top tasks
+    assert rows[0]["loss"] < 0.5 * math.log(2)
+    assert frequent.max() < rare
+
+
+def test_data_sweep_more_data_lower_loss():
+    task = SparseParityTask(n_tasks=8, n_bits=8, k=3, alpha=1.0, seed=0)
+    rows, _ = train_data_sweep(task, [200, 20000], width=64, max_steps=800, batch_size=128, lr=1e-2,
+                               eval_every=50, patience=4, val_size=1000, test_per_task=128, seed=0)
+    assert rows[1]["loss"] < rows[0]["loss"]
+    assert all(r["best_step"] >= 50 for r in rows)
+
+
+# ---- theory and fits -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("alpha", [0.1, 0.4, 1.0, 2.5])
+def test_theory_exponents(alpha):
+    assert theory_exponents(alpha) == pytest.approx((alpha, alpha / (alpha + 1)))
+
+
+def test_effective_quanta_inverts_the_ideal_loss():
+    n = np.array([0.0, 1.0, 2.5, 10.0, 40.0])
+    loss = loss_after_learning(n, n_tasks=40, alpha=0.4)
+    assert loss[0] == pytest.approx(math.log(2)) and loss[-1] == 0.0
+    np.testing.assert_allclose(effective_quanta_learned(loss, 40, 0.4), n, atol=1e-9)
+
+
+def test_power_law_fit_recovers_a_known_exponent_from_noisy_data():
+    rng = np.random.default_rng(0)
+    x = np.geomspace(1e3, 1e6, 12)
+    loss = 50.0 * x ** -0.37 * np.exp(rng.normal(0, 0.03, x.size))
+    fit = fit_power_law(x, loss)
+    assert fit.exponent == pytest.approx(0.37, abs=0.03)
+    assert fit.exponent_low < 0.37 < fit.exponent_high
+    assert fit.coefficient == pytest.approx(50.0, rel=0.5)
+
+
+def test_fit_table_uses_only_points_in_range():
+    alpha, n_tasks = 0.4, 1000
+    n = np.geomspace(0.3, 900, 12)                         # effective quanta, some outside the range
+    loss = loss_after_learning(n, n_tasks, alpha)
+    points = pd.DataFrame(dict(sweep="width", alpha=alpha, params=n * 100, loss=loss))
+    points = mark_fit_range(points, n_tasks, min_quanta=1.0, max_quanta_fraction=0.05)
+    assert points["in_fit_range"].tolist() == list((n >= 1.0) & (n <= 50))
+    table = fit_sweep_exponents(points)
+    # far from the task count the ideal loss is a power law with exponent alpha
+    assert table.loc[0, "fitted"] == pytest.approx(alpha, abs=0.05)
+    assert table.loc[0, "theory"] == alpha and table.loc[0, "n_points"] == points["in_fit_range"].sum()
+    # params ∝ n_eff here, so the learned-quanta exponent is exactly the theory's 1
+    assert table.loc[0, "quanta_fitted"] == pytest.approx(1.0, abs=1e-6)
+    assert table.loc[0, "quanta_theory"] == 1.0
+
+
+# ---- bad input -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n_tasks=5, n_bits=3, k=4, alpha=0.4), "k=4 > n_bits=3"),
+    (dict(n_tasks=0, n_bits=3, k=2, alpha=0.4), "n_tasks=0"),
+    (dict(n_tasks=5, n_bits=3, k=2, alpha=0.0), "alpha=0.0"),
+    (dict(n_tasks=5, n_bits=3, k=2, alpha=-1), "alpha=-1"),
+    (dict(n_tasks=5, n_bits=0, k=2, alpha=0.4), "n_bits=0"),
+])
+def test_bad_task_sizes_fail_clearly(kwargs, message):
+    with pytest.raises(ValueError, match=message) as err:
+        SparseParityTask(**kwargs)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_sweep_sizes_fail_clearly():
+    task = SparseParityTask(4, 6, 3, 0.4)
+    with pytest.raises(ValueError, match=r"widths contains 0"):
+        train_width_sweep(task, [8, 0], steps=5, batch_size=8, lr=1e-2, test_per_task=4, seed=0)
+    with pytest.raises(ValueError, match=r"data_sizes contains -10"):
+        train_data_sweep(task, [100, -10], width=8, max_steps=5, batch_size=8, lr=1e-2, eval_every=1,
+                         patience=1, val_size=10, test_per_task=4, seed=0)
+    with pytest.raises(ValueError, match="alpha"):
+        theory_exponents(0)
+
+
+@pytest.mark.parametrize("x, loss, message", [
+    ([1, 2], [1.0, 0.5], "need >= 3"),
+    ([1, 2, 3], [1.0, -0.5, 0.2], "must be > 0"),
+    ([1, 2, np.nan], [1.0, 0.5, 0.2], "NaN"),
+    ([2, 2, 2], [1.0, 0.5, 0.2], "distinct"),
+])
+def test_power_law_fit_rejects_bad_points(x, loss, message):
+    with pytest.raises(ValueError, match=message):
+        fit_power_law(x, loss)

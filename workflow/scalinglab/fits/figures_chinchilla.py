@@ -1,0 +1,159 @@
+"""Figures 9-11: Hoffmann et al. 2022 (Chinchilla) on the pipeline's runs and on the public points.
+
+`fit` is the JSON of fits_chinchilla_runs (scalinglab.fits.analysis.chinchilla_runs) or of
+fits_chinchilla_public; `curves` the runs' metrics rows (run, N, budget, flops, loss).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..fits.chinchilla import (ChinchillaFit, chinchilla_loss, compute_optimal_allocation,
+                               tokens_per_parameter)
+from ..fits.kaplan import ProportionalLaw
+from ..fits.published import BESIROGLU_2024, HOFFMANN_2022, ChinchillaLaw
+from ..style import PALETTE, loglog, new_figure, sequential_colors
+
+
+def _law(cls, d):
+    return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def _line(law: ProportionalLaw, C):
+    return law.k * np.asarray(C) ** law.exponent
+
+
+def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
+    """Chinchilla Figs. 2-3: training curves with their envelope (Approach 1), IsoFLOP
+    parabolas (Approach 2), and N_opt, D_opt against compute from all three approaches."""
+    fig, axes = new_figure(4, 1, width=4.0, height=3.6)
+    ax_env, ax_iso, ax_n, ax_d = axes[0]
+    a1, a2, a3 = fit["approach1"], fit["approach2"], fit["approach3"]
+    law3 = _law(ChinchillaFit, a3["law"])
+
+    Ns = sorted(curves["N"].unique())
+    colors = dict(zip(Ns, sequential_colors(len(Ns))))
+    for _, g in curves.groupby("run"):
+        ax_env.plot(g["flops"], g["loss"], color=colors[g["N"].iloc[0]], lw=0.8, alpha=0.6)
+    ax_env.plot(a1["C"], a1["loss"], "k-", lw=1.6, label="envelope (Approach 1)")
+    loglog(ax_env)
+    ax_env.set(xlabel="training FLOPs C", ylabel="validation loss (nats/token)",
+               title="training curves")
+    ax_env.legend(loc="upper right")
+
+    pts = pd.DataFrame(fit["points"])
+    iso = pts[np.isfinite(pts["C"].astype(float))]
+    budgets = sorted(iso["C"].unique())
+    bcolors = dict(zip(budgets, sequential_colors(len(budgets), "plasma")))
+    for C, g in iso.groupby("C"):
+        ax_iso.plot(g["N"], g["L"], "o", color=bcolors[C], label=f"C = {C:.1e} FLOPs")
+    for p in a2["profiles"]:
+        c0, c1, c2 = p["coeffs"]
+        g = iso[iso["C"] == p["C"]]
+        x = np.linspace(np.log10(g["N"].min()) - 0.2, np.log10(g["N"].max()) + 0.2, 100)
+        ax_iso.plot(10 ** x, c0 + c1 * x + c2 * x ** 2, color=bcolors[p["C"]], lw=1.1)
+        # A minimum the sampled sizes do not bracket is an extrapolation, not a measured optimum
+        # (Hoffmann et al. chose model ranges that bracket it): draw it hollow.
+        ax_iso.plot(p["N_opt"], p["loss_opt"], "v", ms=8, mec="k",
+                    color=bcolors[p["C"]] if p["reliable"] else "none")
+    ax_iso.set_xscale("log")
+    outside = sum(not p["reliable"] for p in a2["profiles"])
+    title = "IsoFLOP profiles (Approach 2)"
+    if outside:
+        title += f"\n{outside} of {len(a2['profiles'])} minima not bracketed (hollow)"
+    ax_iso.set(xlabel="parameters N", ylabel="final validation loss (nats/token)", title=title)
+    ax_iso.legend(loc="upper right")
+
+    C_all = np.geomspace(min(min(a1["C"]), min(budgets)), max(max(a1["C"]), max(budgets)), 100)
+    N3, D3 = compute_optimal_allocation(C_all, law3)
+    for ax, key, lab, law3_line in ((ax_n, "N_opt", "N_opt (parameters)", N3),
+                                    (ax_d, "D_opt", "D_opt (tokens)", D3)):
+        law_key = "N_law" if key == "N_opt" else "D_law"
+        e = "a" if key == "N_opt" else "b"
+        ax.plot(a1["C"], a1[key], ".", color=PALETTE[0], ms=3, alpha=0.5)
+        l1 = _law(ProportionalLaw, a1[law_key])
+        ax.plot(C_all, _line(l1, C_all), color=PALETTE[0], label=f"Approach 1: {e}={l1.exponent:.2f}")
+        for p in a2["profiles"]:
+            ax.plot(p["C"], p[key], "v", mec="k", color=PALETTE[1] if p["reliable"] else "none")
+        l2 = _law(ProportionalLaw, a2[law_key])
+        ax.plot(C_all, _line(l2, C_all), color=PALETTE[1], label=f"Approach 2: {e}={l2.exponent:.2f}")
+        ax.plot(C_all, law3_line, color=PALETTE[2], ls="--",
+                label=f"Approach 3: {e}={a3[e]:.2f}")
+        loglog(ax)
+        ax.set(xlabel="training FLOPs C", ylabel=lab, title=f"{key} against compute")
+        ax.legend(loc="upper left")
+    return fig
+
+
+def plot_chinchilla_contours(fit: dict):
+    """Chinchilla Fig. 4 (left): contours of the Approach 3 law over (C, N), its efficient
+    frontier N_opt(C), and the runs it was fitted on."""
+    fig, axes = new_figure(1, 1, width=5.8, height=4.4)
+    ax = axes[0, 0]
+    law = _law(ChinchillaFit, fit["approach3"]["law"])
+    pts = pd.DataFrame(fit["points"])
+    C_pts = 6 * pts["N"] * pts["D"]
+    C = np.geomspace(C_pts.min() / 3, C_pts.max() * 30, 200)
+    N = np.geomspace(pts["N"].min() / 3, pts["N"].max() * 10, 200)
+    CC, NN = np.meshgrid(C, N)
+    L = chinchilla_loss(NN, CC / (6 * NN), law)
+    levels = np.quantile(L, np.linspace(0.02, 0.9, 14))
+    cs = ax.contourf(CC, NN, L, levels=np.unique(levels), cmap="viridis_r", extend="both")
+    fig.colorbar(cs, ax=ax, label="predicted loss (nats/token)")
+    N_opt, _ = compute_optimal_allocation(C, law)
+    ax.plot(C, N_opt, color="w", lw=2.2, label=f"efficient frontier, N_opt ∝ C^{fit['approach3']['a']:.2f}")
+    ax.scatter(C_pts, pts["N"], c="k", s=14, label="runs")
+    loglog(ax)
+    ax.set(xlabel="training FLOPs C", ylabel="parameters N", xlim=(C[0], C[-1]), ylim=(N[0], N[-1]),
+           title=f"Approach 3: E={law.E:.2f}, A={law.A:.3g}, B={law.B:.3g}, "
+                 f"α={law.alpha:.2f}, β={law.beta:.2f}")
+    ax.title.set_fontsize(10)
+    ax.legend(loc="upper left", labelcolor="k", facecolor="w", frameon=True)
+    return fig
+
+
+def plot_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: float = 0.8):
+    """The public points: refit and Hoffmann's law against the data, residuals, and the
+    compute-optimal D/N against compute with the refit's bootstrap band."""
+    fig, axes = new_figure(3, 1, width=4.5, height=3.8)
+    ax_fit, ax_res, ax_ratio = axes[0]
+    refit = _law(ChinchillaFit, fit["law"])
+    C = 6 * np.asarray(N) * np.asarray(D)
+    laws = (("refit (this pipeline)", refit, PALETTE[0]),
+            ("Hoffmann et al. 2022", HOFFMANN_2022, PALETTE[1]))
+    lo, hi = min(L) * 0.97, max(L) * 1.03
+    for name, law, color in laws:
+        ax_fit.plot(chinchilla_loss(N, D, law), L, "o", ms=3, color=color, alpha=0.7, label=name)
+    ax_fit.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
+    ax_fit.set(xlabel="predicted loss (nats/token)", ylabel="measured loss (nats/token)",
+               title=f"{len(L)} points of Chinchilla Fig. 4", xlim=(lo, hi), ylim=(lo, hi))
+    ax_fit.legend(loc="upper left")
+
+    for name, law, color in laws:
+        ax_res.plot(C, np.log(L) - np.log(chinchilla_loss(N, D, law)), "o", ms=3, color=color,
+                    alpha=0.7, label=name)
+    ax_res.axhline(0, color="k", lw=1)
+    ax_res.set_xscale("log")
+    ax_res.set(xlabel="training FLOPs C", ylabel="log(measured / predicted)", title="residuals")
+    ax_res.legend(loc="upper right")
+
+    Cg = np.geomspace(1e18, 1e26, 120)
+    ratios = []
+    for _, row in bootstrap.iterrows():
+        law = ChinchillaLaw(E=row["E"], A=row["A"], B=row["B"], alpha=row["alpha"], beta=row["beta"])
+        ratios.append(tokens_per_parameter(Cg, law))
+    q = (1 - level) / 2
+    band = np.nanquantile(np.array(ratios), [q, 1 - q], axis=0)
+    ax_ratio.fill_between(Cg, band[0], band[1], color=PALETTE[0], alpha=0.25,
+                          label=f"refit, {level:.0%} bootstrap band")
+    ax_ratio.plot(Cg, tokens_per_parameter(Cg, refit), color=PALETTE[0], label="refit")
+    ax_ratio.plot(Cg, tokens_per_parameter(Cg, HOFFMANN_2022), color=PALETTE[1],
+                  label="Hoffmann et al. 2022 (Approach 3)")
+    ax_ratio.plot(Cg, tokens_per_parameter(Cg, BESIROGLU_2024), color=PALETTE[2], ls=":",
+                  label="Besiroglu et al. 2024 (published refit)")
+    ax_ratio.axhline(20, color="0.4", ls="--", lw=1, label="20 tokens per parameter")
+    loglog(ax_ratio)
+    ax_ratio.set(xlabel="training FLOPs C", ylabel="D_opt / N_opt (tokens per parameter)",
+                 title="compute-optimal tokens per parameter")
+    ax_ratio.legend(loc="upper left")
+    return fig

@@ -1,7 +1,0 @@
-"""The quantization model of neural scaling (Michaud et al. 2023) on multitask sparse parity."""
-from scalinglab.quanta.powerlaw import PowerLawFit, fit_power_law
-from scalinglab.quanta.task import SparseParityTask, zipf_frequencies
-from scalinglab.quanta.theory import effective_quanta_learned, in_power_law_range, theory_exponents
-
-__all__ = ["PowerLawFit", "SparseParityTask", "effective_quanta_learned", "fit_power_law",
-           "in_power_law_range", "theory_exponents", "zipf_frequencies"]

@@ -1,0 +1,66 @@
+"""Figure 12: the quantization model on multitask sparse parity (Michaud et al. 2023, Figs. 3-4).
+
+(a) loss against parameters (width sweep), (b) loss against training samples (data sweep), each
+with its fitted power law over the fit range; (c) fitted exponents against the theory
+(α_N = α, α_D = α/(α+1)) for every alpha swept, with the line y = x.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scalinglab.style import PALETTE, loglog, new_figure, save
+
+_PANELS = {"width": ("params", "parameters N", "alpha_N", "α_N"),
+           "data": ("samples", "training samples D", "alpha_D", "α_D")}
+
+
+def _scaling_panel(ax, points, exponents, sweep, alpha):
+    x_col, xlabel, _, symbol = _PANELS[sweep]
+    pts = points[(points["sweep"] == sweep) & np.isclose(points["alpha"], alpha)].sort_values(x_col)
+    inside = pts["in_fit_range"].astype(bool)
+    ax.plot(pts[x_col], pts["loss"], color=PALETTE[0], lw=0.8, alpha=0.5)
+    ax.scatter(pts.loc[inside, x_col], pts.loc[inside, "loss"], color=PALETTE[0], zorder=3,
+               label="in fit range")
+    ax.scatter(pts.loc[~inside, x_col], pts.loc[~inside, "loss"], facecolor="none",
+               edgecolor=PALETTE[0], zorder=3, label="outside fit range")
+    fit = exponents[(exponents["sweep"] == sweep) & np.isclose(exponents["alpha"], alpha)]
+    if len(fit) and np.isfinite(fit["fitted"].iloc[0]):
+        f = fit.iloc[0]
+        xs = np.geomspace(f["x_min"], f["x_max"], 50)
+        ax.plot(xs, f["coefficient"] * xs ** -f["fitted"], color=PALETTE[1],
+                label=f"fit {symbol} = {f['fitted']:.2f} [{f['low']:.2f}, {f['high']:.2f}]")
+        # The theory's slope through the fit's geometric centre, for the eye.
+        xc = np.sqrt(f["x_min"] * f["x_max"])
+        yc = f["coefficient"] * xc ** -f["fitted"]
+        ax.plot(xs, yc * (xs / xc) ** -f["theory"], color=PALETTE[2], ls="--",
+                label=f"theory {symbol} = {f['theory']:.2f}")
+    elif len(fit):
+        ax.text(0.03, 0.05, "too few points in fit range", transform=ax.transAxes, fontsize=8)
+    loglog(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test loss (nats, Zipf-weighted)")
+    ax.set_title(f"{'(a)' if sweep == 'width' else '(b)'} α+1 = {alpha + 1:g}")
+    ax.legend(loc="lower left")
+
+
+def plot_quanta_scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: float, png_path) -> None:
+    """Write the three-panel figure to `png_path` (+ .pdf)."""
+    fig, axes = new_figure(ncols=3, width=4.4, height=3.8)
+    _scaling_panel(axes[0, 0], points, exponents, "width", alpha)
+    _scaling_panel(axes[0, 1], points, exponents, "data", alpha)
+    ax = axes[0, 2]
+    fitted = exponents[np.isfinite(exponents["fitted"])]
+    for color, (sweep, (_, _, _, symbol)) in zip(PALETTE, _PANELS.items()):
+        sub = fitted[fitted["sweep"] == sweep]
+        ax.errorbar(sub["theory"], sub["fitted"], yerr=[sub["fitted"] - sub["low"], sub["high"] - sub["fitted"]],
+                    fmt="o", color=color, capsize=3, label=f"{symbol} ({int(sub['level'].iloc[0] * 100) if len(sub) else 95}% interval)")
+    lim = [0, max(1e-3, float(np.nanmax(np.r_[exponents["theory"], fitted["high"]]))) * 1.1]
+    ax.plot(lim, lim, color="0.4", ls=":", label="y = x")
+    ax.set_xlim(lim)
+    ax.set_ylim(lim)
+    ax.set_xlabel("theory exponent (α or α/(α+1))")
+    ax.set_ylabel("fitted exponent")
+    ax.set_title("(c) fitted against theory")
+    ax.legend(loc="upper left")
+    save(fig, png_path)

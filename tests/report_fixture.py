@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 
 from conftest import REPO
+from scalinglab.report import report_category
 
 VERDICTS_FIXTURE = REPO / "tests" / "data" / "verdicts_fixture.csv"
 CAPTIONS = REPO / "workflow" / "report"
@@ -46,30 +47,30 @@ def _figure(path: Path, panels: int, seed: int):
 
 # (file under results/, rule, rule file, category, labels, caption file, panels or None for a table)
 FIXTURE = [
-    ("figures/memory_energy_landscapes.png", "memory_energy_landscapes", "memory", "1 Niu et al. 2024",
+    ("figures/memory_energy_landscapes.png", "memory_energy_landscapes", "memory", report_category("niu"),
      {"figure": "01 energy landscapes"}, "memory_fig1_energy_landscapes.rst", 4),
-    ("figures/memory_data_fraction.png", "memory_data_fraction", "memory", "1 Niu et al. 2024",
+    ("figures/memory_data_fraction.png", "memory_data_fraction", "memory", report_category("niu"),
      {"figure": "03 data-fraction curves"}, "memory_fig3_data_fraction.rst", 2),
-    ("memory/distance_summary.csv", "memory_distances_figure", "memory", "1 Niu et al. 2024",
+    ("memory/distance_summary.csv", "memory_distances_figure", "memory", report_category("niu"),
      {"table": "nearest distance against radius"}, "memory_distances_table.rst", None),
     ("figures/memory_question_formation.png", "question_formation_figure", "question_formation",
-     "1 Niu et al. 2024", {"figure": "04 question formation"}, "question_formation_fig4.rst", 2),
+     report_category("niu"), {"figure": "04 question formation"}, "question_formation_fig4.rst", 2),
     ("tables/question_formation_accuracy.csv", "question_formation_figure", "question_formation",
-     "1 Niu et al. 2024", {"table": "question-formation accuracy"}, "question_formation_accuracy_table.rst", None),
-    ("figures/fits_kaplan_power_laws.png", "fits_kaplan_power_laws", "fits", "2 Kaplan et al. 2020",
+     report_category("niu"), {"table": "question-formation accuracy"}, "question_formation_accuracy_table.rst", None),
+    ("figures/fits_kaplan_power_laws.png", "fits_kaplan_power_laws", "fits", report_category("kaplan"),
      {"figure": "06 power laws (Kaplan Fig. 1)"}, "fits_kaplan_fig1_power_laws.rst", 3),
-    ("fits/kaplan_runs.csv", "fits_kaplan_runs", "fits", "2 Kaplan et al. 2020",
+    ("fits/kaplan_runs.csv", "fits_kaplan_runs", "fits", report_category("kaplan"),
      {"table": "own runs: Kaplan laws"}, "fits_kaplan_table.rst", None),
-    ("figures/fits_chinchilla_isoflop.png", "fits_chinchilla_isoflop", "fits", "3 Hoffmann et al. 2022",
+    ("figures/fits_chinchilla_isoflop.png", "fits_chinchilla_isoflop", "fits", report_category("chinchilla"),
      {"figure": "09 IsoFLOP (Chinchilla Figs. 2-3)"}, "fits_chinchilla_fig3_isoflop.rst", 4),
-    ("figures/quantization_scaling.png", "quantization_figure", "quantization", "4 Michaud et al. 2023",
+    ("figures/quantization_scaling.png", "quantization_figure", "quantization", report_category("quantization"),
      {"figure": "12 quantization model"}, "quantization_scaling.rst", 3),
     ("figures/predict_extrapolation_public.png", "predict_figure_extrapolation", "predict",
-     "5 Prediction and planning", {"figure": "extrapolation check", "data": "public"},
+     report_category("predict"), {"figure": "extrapolation check", "data": "public"},
      "predict_extrapolation.rst", 2),
-    ("predict/plan.json", "predict_plan", "predict", "5 Prediction and planning",
+    ("predict/plan.json", "predict_plan", "predict", report_category("predict"),
      {"table": "compute plan"}, "predict_plan_table.rst", None),
-    ("figures/report_expected_loss_bands.png", "report_expected_loss_bands", "report", "6 Run health",
+    ("figures/report_expected_loss_bands.png", "report_expected_loss_bands", "report", report_category("health"),
      {"figure": "13 expected-loss bands"}, "report_expected_loss_bands.rst", 1),
 ]
 

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from report_fixture import VERDICTS_FIXTURE, build_fixture_page, demo_config
-from scalinglab.report import VERDICT_COLUMNS, Entry, ReportError, benchmark_totals, render_caption
+from scalinglab.report import ReportError, report_category
+from scalinglab.report.page import VERDICT_COLUMNS, Entry, benchmark_totals, render_caption
 from scalinglab.report.page import category_name, read_verdicts, table_html, verdict_rows
 
 CAPTIONS = Path(__file__).resolve().parents[1] / "workflow" / "report"
@@ -49,6 +50,23 @@ def test_caption_with_a_missing_key_fails_in_one_line():
     entry = Entry(path="p.png", rule="r", analysis="a", caption="workflow/report/x.rst")
     with pytest.raises(ReportError, match=r"x\.rst of p\.png does not render"):
         render_caption("{{ snakemake.config['nope']['deeper'] }}", {}, entry)
+
+
+def test_report_categories_sort_in_paper_order_as_snakemakes_menu_sorts_them():
+    """Snakemake's report menu orders categories by string comparison (menu.js: localeCompare)."""
+    ids = ["reading", "niu", "kaplan", "chinchilla", "quantization", "predict", "health"]
+    names = [report_category(i) for i in ids]
+    assert sorted(names) == names
+    assert names[1] == "1 Niu et al. 2024" and names[0].startswith("0 ")
+    with pytest.raises(ReportError, match="'nope' is unknown"):
+        report_category("nope")
+
+
+def test_rule_files_use_the_numbered_categories(repo):
+    """Every category= in the rule files goes through report_category (one order, one place)."""
+    for smk in sorted((repo / "workflow" / "rules").glob("*.smk")):
+        for line in smk.read_text().splitlines():
+            assert not re.search(r"category\s*=\s*[\"']", line), f"{smk.name}: {line.strip()}"
 
 
 def test_category_numbers_are_dropped_for_reading():

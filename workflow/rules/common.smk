@@ -23,6 +23,10 @@ wildcard_constraints:
 SCRIPTS = "workflow/scripts"
 CAPTIONS = "workflow/report"
 
+# report() categories, numbered in reading order (Niu, Kaplan, Hoffmann, Michaud, prediction, run
+# health): Snakemake's report menu sorts them as strings. The reading page uses the same order.
+from scalinglab.report import report_category
+
 
 def fraction_label(fraction):
     """The path label of a data fraction: 1.0 -> '1', 0.01 -> '0.01', 0.001 -> '0.001'."""

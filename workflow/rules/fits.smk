@@ -1,8 +1,8 @@
 # Rules: scaling-law fits (Kaplan et al. 2020; Hoffmann et al. 2022 with Besiroglu et al. 2024's
 # replication) and their figures 6-11. The science is scalinglab.fits; figures scalinglab.fits.figures_kaplan, figures_chinchilla.
 FITS = f"{RESULTS}/fits"
-KAPLAN_CAT = "Kaplan et al. 2020"
-CHINCHILLA_CAT = "Hoffmann et al. 2022"
+KAPLAN_CAT = report_category("kaplan")
+CHINCHILLA_CAT = report_category("chinchilla")
 
 
 # The copy of the public points shipped inside the package (its source: fits/data/README.md).

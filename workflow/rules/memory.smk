@@ -80,7 +80,7 @@ rule memory_fig1_energy_landscapes:
     """Figure 1: energy landscapes of three 2-D patterns (Niu et al. 2024, Fig. 1)."""
     output:
         figure=report(figure("memory_fig1_energy_landscapes"), caption="../report/memory_fig1_energy_landscapes.rst",
-                      category="Niu et al. 2024", labels={"figure": "01 energy landscapes"}),
+                      category=report_category("niu"), labels={"figure": "01 energy landscapes"}),
     log:
         f"{RESULTS}/logs/memory/memory_fig1_energy_landscapes.log",
     script:
@@ -94,9 +94,9 @@ rule memory_fig2_distances:
         distances=lambda wc: [f"{MEMORY}/{c}/distances.parquet" for c in memory_checkpoints()],
     output:
         figure=report(figure("memory_fig2_distances"), caption="../report/memory_fig2_distances.rst",
-                      category="Niu et al. 2024", labels={"figure": "02 memory distances"}),
+                      category=report_category("niu"), labels={"figure": "02 memory distances"}),
         table=report(f"{MEMORY}/distance_summary.csv", caption="../report/memory_distances_table.rst",
-                     category="Niu et al. 2024", labels={"table": "nearest distance against radius"}),
+                     category=report_category("niu"), labels={"table": "nearest distance against radius"}),
     log:
         f"{RESULTS}/logs/memory/memory_fig2_distances.log",
     script:
@@ -110,7 +110,7 @@ rule memory_fig3_data_fraction:
         summaries=lambda wc: run_summaries(config["memory"]["experiment"]),
     output:
         figure=report(figure("memory_fig3_data_fraction"), caption="../report/memory_fig3_data_fraction.rst",
-                      category="Niu et al. 2024", labels={"figure": "03 data-fraction curves"}),
+                      category=report_category("niu"), labels={"figure": "03 data-fraction curves"}),
     log:
         f"{RESULTS}/logs/memory/memory_fig3_data_fraction.log",
     script:
@@ -121,7 +121,7 @@ rule memory_allocation:
     """Figure 5: N = O(D²) beside Kaplan's and Chinchilla's allocations."""
     output:
         figure=report(figure("memory_allocation"), caption="../report/memory_allocation.rst",
-                      category="Niu et al. 2024", labels={"figure": "05 N against D allocations"}),
+                      category=report_category("niu"), labels={"figure": "05 N against D allocations"}),
         table=f"{MEMORY}/allocation_exponents.csv",
     log:
         f"{RESULTS}/logs/memory/memory_allocation.log",

@@ -2,7 +2,7 @@
 # (scalinglab.predict; CLI: scalinglab-plan). Outputs under results/predict/, figures under
 # results/figures/predict_*.png.
 PREDICT = f"{RESULTS}/predict"
-PREDICT_CATEGORY = "Prediction and planning"
+PREDICT_CATEGORY = report_category("predict")
 
 
 def predict_run_summaries(wildcards=None):

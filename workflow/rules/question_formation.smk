@@ -57,9 +57,9 @@ rule question_formation_fig4:
         meta=rules.question_formation_data.output.meta,
     output:
         figure=report(figure("question_formation_fig4"), caption="../report/question_formation_fig4.rst",
-                      category="Niu et al. 2024", labels={"figure": "04 question formation"}),
+                      category=report_category("niu"), labels={"figure": "04 question formation"}),
         table=report(f"{QUESTION_FORMATION}/accuracy.csv",
-                     caption="../report/question_formation_accuracy_table.rst", category="Niu et al. 2024",
+                     caption="../report/question_formation_accuracy_table.rst", category=report_category("niu"),
                      labels={"table": "question-formation accuracy"}),
     log:
         f"{RESULTS}/logs/question_formation/fig4.log",

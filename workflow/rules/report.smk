@@ -25,13 +25,13 @@ rule report_expected_loss_bands:
         figure=report(
             figure("report_expected_loss_bands"),
             caption="../report/report_expected_loss_bands.rst",
-            category="Run health",
+            category=report_category("health"),
             labels={"figure": "13 expected-loss bands"},
         ),
         table=report(
             f"{RESULTS}/report/loss_sanity.csv",
             caption="../report/loss_sanity.rst",
-            category="Run health",
+            category=report_category("health"),
             labels={"table": "final loss against references"},
         ),
     log:
@@ -103,7 +103,7 @@ rule report_reading_page:
         unpack(report_reading_page_input),
     output:
         page=report(READING_PAGE, caption="../report/report_reading_page.rst",
-                    category="0 Reading page", labels={"page": "the reading page"}),
+                    category=report_category("reading"), labels={"page": "the reading page"}),
     log:
         f"{RESULTS}/logs/report/report_reading_page.log",
     conda:

@@ -2,11 +2,10 @@
 of a reproduction paper — header facts, the verdict table, one section per paper with every
 figure inline and its caption beneath, the tables, and a methods appendix.
 
-``page`` assembles it (Jinja2 template and CSS in ``templates/``); ``stages.report_reading_page`` is
-the rule's function (``workflow/rules/report.smk``, rule ``report_reading_page``).
+``sections`` fixes the reading order (and the numbered report() categories the rule files use),
+``page`` assembles the page (Jinja2 template and CSS in ``templates/``), and
+``stages.report_reading_page`` is the rule's function (``workflow/rules/report.smk``).
 """
-from scalinglab.report.page import (SECTIONS, VERDICT_COLUMNS, Entry, ReportError, benchmark_totals,
-                                    build_page, render_caption)
+from scalinglab.report.sections import SECTIONS, ReportError, report_category
 
-__all__ = ["SECTIONS", "VERDICT_COLUMNS", "Entry", "ReportError", "benchmark_totals", "build_page",
-           "render_caption"]
+__all__ = ["SECTIONS", "ReportError", "report_category"]

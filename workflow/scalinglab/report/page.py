@@ -26,49 +26,14 @@ import jinja2
 import pandas as pd
 from docutils.core import publish_parts
 
+from scalinglab.report.sections import ANALYSIS_TITLES, SECTIONS, ReportError, Section, category_name, slug
+
 TEMPLATES = Path(__file__).with_name("templates")
 IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg"}
 
 VERDICT_COLUMNS = ["claim_id", "section", "paper", "figure", "claim", "paper_value", "value", "lo",
                    "hi", "reference", "reference_value", "rule", "verdict", "detail"]
 VERDICTS = ("reproduced", "not reproduced", "not identifiable")
-
-
-class ReportError(ValueError):
-    """Bad input to the page: the message names the value and the fix, in one line."""
-
-
-@dataclass(frozen=True)
-class Section:
-    """One section of the page. `category` is the report() category without its leading number;
-    `analyses` are the subsections (rule-file names) in reading order, each its own anchor."""
-
-    id: str
-    category: str
-    title: str
-    analyses: tuple[str, ...] = ()
-
-
-# Reading order (issue 14): Niu first, the headline paper, then Kaplan, Chinchilla, Michaud,
-# prediction, run health. Ids match the verdict table's `section` column.
-SECTIONS = (
-    Section("niu", "Niu et al. 2024", "Niu et al. 2024: transformers as associative memories",
-            ("memory", "question_formation", "capacity")),
-    Section("kaplan", "Kaplan et al. 2020", "Kaplan et al. 2020: scaling laws"),
-    Section("chinchilla", "Hoffmann et al. 2022",
-            "Hoffmann et al. 2022 (Chinchilla), with the Besiroglu et al. 2024 replication"),
-    Section("quantization", "Michaud et al. 2023", "Michaud et al. 2023: the quantization model"),
-    Section("predict", "Prediction and planning", "Prediction and planning"),
-    Section("health", "Run health", "Run health"),
-)
-ANALYSIS_TITLES = {"memory": "Memory: energy, distances, data fractions, allocation",
-                   "question_formation": "Question formation (§6.3)",
-                   "capacity": "Capacity: N = O(D²)"}
-
-
-def category_name(category: str | None) -> str:
-    """A report() category without the number that orders Snakemake's menu ('1 Niu et al. 2024')."""
-    return re.sub(r"^\s*\d+[.:)]?\s+", "", category or "Other")
 
 
 @dataclass
@@ -107,10 +72,6 @@ class Entry:
     @classmethod
     def from_dict(cls, d: dict) -> "Entry":
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
 # ---- captions

@@ -93,11 +93,16 @@ def legend_below(ax, ncols: int = 1, title: str | None = None, **kwargs):
                      ncols=ncols, title=title, **kwargs)
 
 
-def size_legend(ax, sizes, title: str = "model size (non-embedding N)", below: bool = False, **kwargs):
-    """A legend of model sizes alone (one line per size, in its colour), off the data."""
+def size_handles(sizes) -> list:
+    """Legend handles, one line per model size in its colour."""
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=size_color(N), lw=2, label=size_label(N)) for N in sorted(set(sizes))]
+    return [Line2D([], [], color=size_color(N), lw=2, label=size_label(N)) for N in sorted(set(sizes))]
+
+
+def size_legend(ax, sizes, title: str = "model size (non-embedding N)", below: bool = False, **kwargs):
+    """A legend of model sizes alone (one line per size, in its colour), off the data."""
+    handles = size_handles(sizes)
     place = legend_below if below else legend_outside
     legend = place(ax, handles=handles, title=title, **kwargs)
     ax.add_artist(legend)  # a second legend on the same axes keeps this one

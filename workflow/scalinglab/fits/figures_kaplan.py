@@ -11,7 +11,8 @@ import pandas as pd
 from ..fits.kaplan import (KaplanJointLaw, LearningCurveLaw, PowerLaw, kaplan_joint_loss,
                            learning_curve_loss, power_law_loss)
 from ..fits.published import KAPLAN_2020, KAPLAN_2020_TABLE2, PF_DAY_FLOPS
-from ..style import PALETTE, loglog, new_figure, sequential_colors
+from ..style import (PALETTE, legend_below, legend_outside, logged_steps, loglog, new_figure, percent,
+                     sequential_colors, size_colors, size_handles, size_legend)
 
 
 def _law(cls, d):
@@ -24,19 +25,15 @@ def _entropy_line(ax, entropy):
                    label=f"irreducible loss {entropy:.3f} (corpus entropy)")
 
 
-def _model_colors(Ns):
-    Ns = sorted(set(Ns))
-    return dict(zip(Ns, sequential_colors(len(Ns))))
-
-
 def plot_kaplan_power_laws(fit: dict, curves: pd.DataFrame):
     """Kaplan Fig. 1: L(C_min), L(D), L(N) with fitted power laws (log-log)."""
     fig, axes = new_figure(3, 1, width=4.4, height=3.7)
     ax_c, ax_d, ax_n = axes[0]
     entropy = fit.get("entropy_per_token_nats")
     full = curves[curves["fraction"] == curves["fraction"].max()]
-    colors = _model_colors(full["N"])
+    colors = size_colors(full["N"])
     for N, g in full.groupby("N"):
+        g = logged_steps(g, "flops")
         ax_c.plot(g["flops"] / PF_DAY_FLOPS, g["loss"], color=colors[N], lw=0.9, alpha=0.7)
     lc = fit["L_C"]
     law_c = _law(PowerLaw, lc["law_pf_days"])
@@ -73,7 +70,12 @@ def plot_kaplan_power_laws(fit: dict, curves: pd.DataFrame):
              title="L(N)")
     for ax in (ax_c, ax_d, ax_n):
         loglog(ax)
-        ax.legend(loc="upper right")
+    # Legends under the panels (three side by side at report width); the compute panel's names
+    # the model sizes of its training curves too.
+    legend_below(ax_c, handles=size_handles(full["N"]) + ax_c.get_legend_handles_labels()[0],
+                 ncols=2, fontsize=8)
+    for ax in (ax_d, ax_n):
+        legend_below(ax, fontsize=8)
     return fig
 
 
@@ -89,7 +91,7 @@ def plot_kaplan_joint(fit: dict):
     for frac, color in zip(fractions, sequential_colors(len(fractions), "plasma")):
         g = df[df["fraction"] == frac].sort_values("N")
         D = float(np.median(g["D"]))
-        ax.plot(g["N"], g["L"], "o", color=color, label=f"D = {D:.3g} tokens ({frac:g} of data)")
+        ax.plot(g["N"], g["L"], "o", color=color, label=f"D = {D:.3g} tokens ({percent(frac)} of the data)")
         ax.plot(Ng, kaplan_joint_loss(Ng, D, law), color=color, ls="--", lw=1.2)
     _entropy_line(ax, fit.get("entropy_per_token_nats"))
     loglog(ax)
@@ -97,7 +99,7 @@ def plot_kaplan_joint(fit: dict):
            title=f"L(N, D), Eq. 1.5: $\\alpha_N$={law.alpha_N:.3f}, $\\alpha_D$={law.alpha_D:.3f} "
                  f"(paper {KAPLAN_2020_TABLE2['alpha_N']}, {KAPLAN_2020_TABLE2['alpha_D']})")
     ax.title.set_fontsize(10)
-    ax.legend(loc="upper right")
+    legend_outside(ax, fontsize=8)
     return fig
 
 
@@ -107,10 +109,10 @@ def plot_kaplan_learning_curves(fit: dict, curves: pd.DataFrame):
     ax = axes[0, 0]
     law = _law(LearningCurveLaw, fit["learning_curves"]["law"])
     full = curves[curves["fraction"] == curves["fraction"].max()]
-    colors = _model_colors(full["N"])
+    colors = size_colors(full["N"])
     for N, g in full.groupby("N"):
-        g = g.sort_values("step")
-        ax.plot(g["step"], g["loss"], color=colors[N], label=f"N = {N:,.0f}")
+        g = logged_steps(g.sort_values("step"), "step")
+        ax.plot(g["step"], g["loss"], color=colors[N])
         S = np.geomspace(max(g["step"].max() * 0.1, 1), g["step"].max(), 50)
         ax.plot(S, learning_curve_loss(N, S, law), color=colors[N], ls="--", lw=1)
     _entropy_line(ax, fit.get("entropy_per_token_nats"))
@@ -119,5 +121,8 @@ def plot_kaplan_learning_curves(fit: dict, curves: pd.DataFrame):
            title=f"L(N, S), Eq. 1.6 (dashed): $\\alpha_N$={law.alpha_N:.3f}, "
                  f"$\\alpha_S$={law.alpha_S:.3f}")
     ax.title.set_fontsize(10)
-    ax.legend(loc="upper right", title="model (non-embedding params)")
+    ax.plot([], [], color="0.3", ls="--", lw=1, label="L(N, S) fit")
+    legend = size_legend(ax, full["N"], fontsize=8)
+    ax.legend(loc="lower left", bbox_to_anchor=(1.02, 0.0), borderaxespad=0.0, fontsize=8)
+    ax.add_artist(legend)
     return fig

@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 
 from scalinglab.reference import plot_expected_loss_bands
-from scalinglab.style import save
+from scalinglab.style import percent, save, size_label
 from scalinglab.reference import loss_verdict, reference_losses
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
@@ -19,7 +19,8 @@ curves, rows = {}, []
 for metrics_path, summary_path in zip(snakemake.input.metrics, snakemake.input.summaries):
     with open(summary_path) as f:
         summary = json.load(f)
-    label = f"{summary['model']} @ {summary['fraction']:g} of data"
+    label = (f"{summary['model']} ({size_label(summary['params_non_embedding'])}) "
+             f"@ {percent(summary['fraction'])} of the data")
     curves[label] = pd.read_csv(metrics_path)
     rows.append({"experiment": summary["experiment"], "run": summary["run"],
                  "final_val_loss": summary["final_val_loss"], "best_val_loss": summary["best_val_loss"],

@@ -12,7 +12,8 @@ from ..fits.chinchilla import (ChinchillaFit, chinchilla_loss, compute_optimal_a
                                tokens_per_parameter)
 from ..fits.kaplan import ProportionalLaw
 from ..fits.published import BESIROGLU_2024, HOFFMANN_2022, ChinchillaLaw
-from ..style import PALETTE, loglog, new_figure, sequential_colors
+from ..style import (PALETTE, legend_below, legend_outside, logged_steps, loglog, new_figure,
+                     sequential_colors, size_colors, size_handles)
 
 
 def _law(cls, d):
@@ -26,20 +27,21 @@ def _line(law: ProportionalLaw, C):
 def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
     """Chinchilla Figs. 2-3: training curves with their envelope (Approach 1), IsoFLOP
     parabolas (Approach 2), and N_opt, D_opt against compute from all three approaches."""
-    fig, axes = new_figure(4, 1, width=4.0, height=3.6)
-    ax_env, ax_iso, ax_n, ax_d = axes[0]
+    fig, axes = new_figure(2, 2, width=4.8, height=3.8)  # 2 x 2: readable at report width
+    (ax_env, ax_iso), (ax_n, ax_d) = axes
     a1, a2, a3 = fit["approach1"], fit["approach2"], fit["approach3"]
     law3 = _law(ChinchillaFit, a3["law"])
 
-    Ns = sorted(curves["N"].unique())
-    colors = dict(zip(Ns, sequential_colors(len(Ns))))
+    colors = size_colors(curves["N"])
     for _, g in curves.groupby("run"):
+        g = logged_steps(g, "flops")
         ax_env.plot(g["flops"], g["loss"], color=colors[g["N"].iloc[0]], lw=0.8, alpha=0.6)
     ax_env.plot(a1["C"], a1["loss"], "k-", lw=1.6, label="envelope (Approach 1)")
     loglog(ax_env)
     ax_env.set(xlabel="training FLOPs C", ylabel="validation loss (nats/token)",
                title="training curves")
-    ax_env.legend(loc="upper right")
+    legend_outside(ax_env, handles=size_handles(curves["N"]) + ax_env.get_legend_handles_labels()[0],
+                   fontsize=8)
 
     pts = pd.DataFrame(fit["points"])
     iso = pts[np.isfinite(pts["C"].astype(float))]
@@ -62,7 +64,7 @@ def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
     if outside:
         title += f"\n{outside} of {len(a2['profiles'])} minima not bracketed (hollow)"
     ax_iso.set(xlabel="parameters N", ylabel="final validation loss (nats/token)", title=title)
-    ax_iso.legend(loc="upper right")
+    legend_outside(ax_iso, fontsize=8)
 
     C_all = np.geomspace(min(min(a1["C"]), min(budgets)), max(max(a1["C"]), max(budgets)), 100)
     N3, D3 = compute_optimal_allocation(C_all, law3)
@@ -81,7 +83,7 @@ def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
                 label=f"Approach 3: {e}={a3[e]:.2f}")
         loglog(ax)
         ax.set(xlabel="training FLOPs C", ylabel=lab, title=f"{key} against compute")
-        ax.legend(loc="upper left")
+        legend_outside(ax, fontsize=8)
     return fig
 
 
@@ -108,7 +110,7 @@ def plot_chinchilla_contours(fit: dict):
            title=f"Approach 3: E={law.E:.2f}, A={law.A:.3g}, B={law.B:.3g}, "
                  f"α={law.alpha:.2f}, β={law.beta:.2f}")
     ax.title.set_fontsize(10)
-    ax.legend(loc="upper left", labelcolor="k", facecolor="w", frameon=True)
+    legend_below(ax, ncols=2, fontsize=8)
     return fig
 
 
@@ -116,7 +118,7 @@ def plot_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: float 
     """The public points: refit and Hoffmann's law against the data, residuals, and the
     compute-optimal D/N against compute with the refit's bootstrap band."""
     fig, axes = new_figure(3, 1, width=4.5, height=3.8)
-    ax_fit, ax_res, ax_ratio = axes[0]
+    ax_fit, ax_res, ax_ratio = axes[0]  # three panels side by side: legends below them
     refit = _law(ChinchillaFit, fit["law"])
     C = 6 * np.asarray(N) * np.asarray(D)
     laws = (("refit (this pipeline)", refit, PALETTE[0]),
@@ -127,7 +129,7 @@ def plot_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: float 
     ax_fit.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
     ax_fit.set(xlabel="predicted loss (nats/token)", ylabel="measured loss (nats/token)",
                title=f"{len(L)} points of Chinchilla Fig. 4", xlim=(lo, hi), ylim=(lo, hi))
-    ax_fit.legend(loc="upper left")
+    legend_below(ax_fit, fontsize=8)
 
     for name, law, color in laws:
         ax_res.plot(C, np.log(L) - np.log(chinchilla_loss(N, D, law)), "o", ms=3, color=color,
@@ -135,7 +137,7 @@ def plot_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: float 
     ax_res.axhline(0, color="k", lw=1)
     ax_res.set_xscale("log")
     ax_res.set(xlabel="training FLOPs C", ylabel="log(measured / predicted)", title="residuals")
-    ax_res.legend(loc="upper right")
+    legend_below(ax_res, fontsize=8)
 
     Cg = np.geomspace(1e18, 1e26, 120)
     ratios = []
@@ -155,5 +157,5 @@ def plot_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: float 
     loglog(ax_ratio)
     ax_ratio.set(xlabel="training FLOPs C", ylabel="D_opt / N_opt (tokens per parameter)",
                  title="compute-optimal tokens per parameter")
-    ax_ratio.legend(loc="upper left")
+    legend_below(ax_ratio, fontsize=8)
     return fig

@@ -84,3 +84,12 @@ def test_outside_legends_do_not_cover_the_data():
         box = ax.get_window_extent(renderer)
         for legend in [c for c in ax.get_children() if c.__class__.__name__ == "Legend"]:
             assert not legend.get_window_extent(renderer).overlaps(box)
+
+
+def test_size_labels_are_short_and_many_sizes_are_sampled():
+    from scalinglab.style import size_handles, size_label
+
+    assert size_label(205_303) == "N = 205k" and size_label(1_295_380) == "N = 1.3M"
+    handles = size_handles(np.geomspace(1e4, 1e8, 30), max_entries=8)
+    assert len(handles) == 8
+    assert handles[0].get_label() == "N = 10k" and handles[-1].get_label() == "N = 100M"

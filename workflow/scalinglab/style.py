@@ -55,7 +55,8 @@ def size_color(n_params: float):
     """One colour per model size, the same in every figure: viridis at log10 N, read within its
     band of three decades starting at 0.8 x 10^k ([794, 794k), [794k, 794M), ...). A ladder inside
     one band (the demo's 5k to 450k, the paper's 1M to 300M) runs dark to light in size order, and
-    a size keeps its colour whichever runs a figure shows."""
+    a size keeps its colour whichever runs a figure shows (a ladder that crosses 794k or 794M
+    wraps to dark at that size: keep a ladder within one band where colour order matters)."""
     position = ((np.log10(float(n_params)) + 0.1) % 3.0) / 3.0
     return plt.get_cmap("viridis")(0.02 + 0.9 * position)
 
@@ -67,7 +68,7 @@ def size_colors(sizes) -> dict:
 
 def size_label(n_params: float) -> str:
     """'N = 25k': the legend entry of a model size."""
-    return f"N = {compact_number(float(n_params))}"
+    return f"N = {compact_number(float(f'{float(n_params):.3g}'))}"
 
 
 def percent(fraction: float) -> str:
@@ -93,11 +94,15 @@ def legend_below(ax, ncols: int = 1, title: str | None = None, **kwargs):
                      ncols=ncols, title=title, **kwargs)
 
 
-def size_handles(sizes) -> list:
-    """Legend handles, one line per model size in its colour."""
+def size_handles(sizes, max_entries: int = 8) -> list:
+    """Legend handles, one line per model size in its colour; a grid of many sizes shows
+    `max_entries` of them, evenly spaced from the smallest to the largest."""
     from matplotlib.lines import Line2D
 
-    return [Line2D([], [], color=size_color(N), lw=2, label=size_label(N)) for N in sorted(set(sizes))]
+    sizes = sorted(set(sizes))
+    if len(sizes) > max_entries:
+        sizes = [sizes[round(i)] for i in np.linspace(0, len(sizes) - 1, max_entries)]
+    return [Line2D([], [], color=size_color(N), lw=2, label=size_label(N)) for N in sizes]
 
 
 def size_legend(ax, sizes, title: str = "model size (non-embedding N)", below: bool = False, **kwargs):

@@ -70,20 +70,24 @@ def test_percent_and_logged_steps():
 
 
 def test_outside_legends_do_not_cover_the_data():
-    from scalinglab.style import legend_below, legend_outside, size_legend
+    from scalinglab.style import legend_outside, size_legend
 
     fig, axes = new_figure(2, 1)
     for ax in axes[0]:
         ax.loglog([1, 10, 100], [3, 2, 1.5], label="a curve with a long label")
     legend_outside(axes[0][0])
     size_legend(axes[0][1], [5_100, 25_472], below=True)
-    legend_below(axes[0][1])
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     for ax in axes[0]:
+        ax.set_xlabel("training FLOPs C")
+    fig.canvas.draw()
+    for ax in axes[0]:
         box = ax.get_window_extent(renderer)
+        label = ax.xaxis.label.get_window_extent(renderer)
         for legend in [c for c in ax.get_children() if c.__class__.__name__ == "Legend"]:
             assert not legend.get_window_extent(renderer).overlaps(box)
+            assert not legend.get_window_extent(renderer).overlaps(label)
 
 
 def test_size_labels_are_short_and_many_sizes_are_sampled():

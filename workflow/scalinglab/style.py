@@ -89,9 +89,14 @@ def legend_outside(ax, title: str | None = None, **kwargs):
 
 
 def legend_below(ax, ncols: int = 1, title: str | None = None, **kwargs):
-    """A legend under the panel's x label, off the data (for panels side by side)."""
-    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), borderaxespad=0.0,
-                     ncols=ncols, title=title, **kwargs)
+    """A legend under the panel's x label, off the data (for panels side by side). Anchored a
+    fixed distance in inches below the axes (tick labels and x label), so it stays clear of the
+    label however much constrained layout shrinks the panel to make room for it."""
+    from matplotlib.transforms import ScaledTranslation
+
+    below_label = ax.transAxes + ScaledTranslation(0, -0.62, ax.figure.dpi_scale_trans)
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below_label,
+                     borderaxespad=0.0, ncols=ncols, title=title, **kwargs)
 
 
 def size_handles(sizes, max_entries: int = 8) -> list:

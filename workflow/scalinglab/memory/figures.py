@@ -82,10 +82,11 @@ def plot_memory_distances(checkpoints: dict, bins: int = 60):
     return fig
 
 
-def plot_data_fraction_curves(curves: dict):
+def plot_data_fraction_curves(curves: dict, model: str | None = None):
     """Niu Fig. 3: train (left) and validation (right) loss against tokens seen, one colour per fraction.
 
-    `curves`: {fraction (float): metrics DataFrame with columns tokens, train_loss, val_loss}.
+    `curves`: {fraction (float): metrics DataFrame with columns tokens, train_loss, val_loss};
+    `model` names the model size(s) trained, the title of the legend.
     """
     if not curves:
         raise ValueError("plot_data_fraction_curves: no runs to draw")
@@ -102,7 +103,7 @@ def plot_data_fraction_curves(curves: dict):
         ax.set_xlabel("tokens seen")
         ax.set_title(f"{what} loss")
     axes[0][0].set_ylabel("cross-entropy (nats / token)")
-    legend_outside(axes[0][1])
+    legend_outside(axes[0][1], title=model)
     return fig
 
 

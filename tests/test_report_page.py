@@ -165,3 +165,21 @@ def test_fixture_page_reads_in_chromium(fixture_page):
     if artifacts:
         dest = Path(artifacts) / "reading_page_fixture"
         shutil.copytree(shots, dest, dirs_exist_ok=True)
+
+
+def test_only_this_workflows_benchmarks_count(tmp_path, monkeypatch):
+    """A benchmark file a renamed rule left behind is not summed into the compute spent."""
+    from scalinglab.report.stages import report_reading_page
+
+    monkeypatch.chdir(tmp_path)
+    for rel, seconds in (("results/benchmarks/train/x/run.tsv", 3600), ("results/benchmarks/quanta/old.tsv", 7200)):
+        Path(rel).parent.mkdir(parents=True, exist_ok=True)
+        Path(rel).write_text(f"s\th:m:s\tcpu_time\n{seconds}\t0\t0\n")
+    out = report_reading_page([], {}, "results/report/index.html", verdicts=None, configfiles=[],
+                              data_source="synthetic", benchmarks="results/benchmarks", methods={
+                                  k: "?" for k in ("flops_convention", "fit_params", "fit_loss",
+                                                   "huber_delta", "bootstrap_samples", "interval_level",
+                                                   "approach1_grid", "quanta_level")},
+                              benchmark_patterns=[r"results/benchmarks/train/(?P<experiment>.+)/(?P<run>.+)\.tsv$"])
+    text = " ".join(out.read_text().split())
+    assert "1.00 h wall time over 1 benchmarked jobs" in text

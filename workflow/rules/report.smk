@@ -113,6 +113,9 @@ rule report_reading_page:
         configfiles=report_configfiles(),
         data_source=config["data"]["source"],
         benchmarks=f"{RESULTS}/benchmarks",
+        # only this workflow's benchmark files count (not those a renamed rule left behind)
+        benchmark_patterns=lambda wc: sorted({r.benchmark.regex().pattern for r in workflow.rules
+                                              if r.benchmark is not None}),
         methods=dict(
             flops_convention=config["train"]["flops_convention"],
             fit_params=config["fits"]["params"],

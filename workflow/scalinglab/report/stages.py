@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -39,9 +40,17 @@ def git_commit(workdir: str | Path = ".") -> str:
 
 def report_reading_page(entries: list[dict], config: dict, out: str | Path, *, verdicts: str | None,
                    configfiles: list[str], data_source: str, benchmarks: str | Path,
-                   methods: dict) -> Path:
-    """Rule report_reading_page: write the page to `out` (atomically: a reader never sees half a page)."""
+                   methods: dict, benchmark_patterns: list[str] | None = None) -> Path:
+    """Rule report_reading_page: write the page to `out` (atomically: a reader never sees half a page).
+
+    The compute spent sums the benchmark files under `benchmarks`; with `benchmark_patterns`
+    (the rules' benchmark paths as regular expressions) only the files a rule of this workflow
+    writes count, not those left by a rule since renamed or removed.
+    """
     bench_files = sorted(Path(benchmarks).rglob("*.tsv")) if Path(benchmarks).is_dir() else []
+    if benchmark_patterns is not None:
+        regexes = [re.compile(p) for p in benchmark_patterns]
+        bench_files = [f for f in bench_files if any(r.match(f.as_posix()) for r in regexes)]
     header = dict(
         configfiles=list(configfiles) or ["config.yaml"],
         data_source=data_source,

@@ -49,7 +49,7 @@ def report_entries():
     caption's Jinja needs, the same context Snakemake's report renders it with)."""
     entries, seen = [], set()
     for target in map(str, ALL_TARGETS):
-        if target == READING_PAGE or target in seen:
+        if target in (READING_PAGE, VERDICTS_CSV) or target in seen:  # the page shows the verdicts itself
             continue
         for r in workflow.rules:
             out = next((o for o in r.output if _is_flagged(o, "report") and o.match(target)), None)

@@ -17,7 +17,9 @@ configfile: "config.yaml"
 # Defaults live in the schema. check_config names the first bad key in one line (experiments'
 # `train:` overrides included); validate() then fills in the defaults.
 try:
-    check_config(config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"))
+    check_config(
+        config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml")
+    )
 except ConfigError as err:
     sys.exit(f"config error: {err}")
 validate(config, "workflow/schemas/config.schema.yaml", set_default=True)

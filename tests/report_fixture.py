@@ -114,8 +114,9 @@ def build_fixture_page(dest: Path, verdicts: Path | None = VERDICTS_FIXTURE) -> 
     methods = dict(flops_convention="6N", fit_params="params_non_embedding", fit_loss="final_val_loss",
                    huber_delta=1e-3, bootstrap_samples=200, interval_level=0.8, approach1_grid=1500,
                    quanta_level=0.95)
-    return report_reading_page(entries, config, results / "report" / "index.html",
-                          verdicts=None if verdicts is None else str(verdicts),
-                          configfiles=["config.yaml", "workflow/config/demo.yaml"],
-                          data_source=config["data"]["source"], benchmarks=results / "benchmarks",
-                          methods=methods)
+    return report_reading_page(
+        files=[e["path"] for e in entries], captions=[e["caption"] for e in entries],
+        verdicts=[] if verdicts is None else [str(verdicts)], templates=[],
+        page=str(results / "report" / "index.html"), entries=entries, config=config,
+        configfiles=["config.yaml", "workflow/config/demo.yaml"], data_source=config["data"]["source"],
+        benchmarks=str(results / "benchmarks"), benchmark_patterns=None, methods=methods)

@@ -175,11 +175,12 @@ def test_only_this_workflows_benchmarks_count(tmp_path, monkeypatch):
     for rel, seconds in (("results/benchmarks/train/x/run.tsv", 3600), ("results/benchmarks/quanta/old.tsv", 7200)):
         Path(rel).parent.mkdir(parents=True, exist_ok=True)
         Path(rel).write_text(f"s\th:m:s\tcpu_time\n{seconds}\t0\t0\n")
-    out = report_reading_page([], {}, "results/report/index.html", verdicts=None, configfiles=[],
-                              data_source="synthetic", benchmarks="results/benchmarks", methods={
-                                  k: "?" for k in ("flops_convention", "fit_params", "fit_loss",
-                                                   "huber_delta", "bootstrap_samples", "interval_level",
-                                                   "approach1_grid", "quanta_level")},
-                              benchmark_patterns=[r"results/benchmarks/train/(?P<experiment>.+)/(?P<run>.+)\.tsv$"])
+    methods = {k: "?" for k in ("flops_convention", "fit_params", "fit_loss", "huber_delta",
+                                "bootstrap_samples", "interval_level", "approach1_grid", "quanta_level")}
+    out = report_reading_page(
+        files=[], captions=[], verdicts=[], templates=[], page="results/report/index.html", entries=[],
+        config={}, configfiles=[], data_source="synthetic", benchmarks="results/benchmarks",
+        methods=methods,
+        benchmark_patterns=[r"results/benchmarks/train/(?P<experiment>.+)/(?P<run>.+)\.tsv$"])
     text = " ".join(out.read_text().split())
     assert "1.00 h wall time over 1 benchmarked jobs" in text

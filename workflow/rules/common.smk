@@ -1,7 +1,22 @@
-# Helpers shared by the rule files. Only wiring here: the science lives in workflow/scalinglab.
+# Helpers of the rule files (every function and path constant lives here, so that the rule files
+# hold only rules, as snakemake --lint asks). Only wiring here: the science lives in workflow/scalinglab.
 import math
 import os
+import sys
 from pathlib import Path
+
+from snakemake.io import apply_wildcards as _apply_wildcards
+from snakemake.io import get_flag_value as _get_flag_value
+from snakemake.io import is_flagged as _is_flagged
+from snakemake.iocontainers import InputFiles as _InputFiles
+from snakemake.iocontainers import Wildcards as _Wildcards
+
+from scalinglab.model import GPTConfig, model_shape
+
+# report() categories, numbered in reading order (Niu, Kaplan, Hoffmann, Michaud, prediction, run
+# health): Snakemake's report menu sorts them as strings. The reading page uses the same order.
+from scalinglab.report import report_category
+from scalinglab.train.config import TrainConfig, merge_train
 
 # Every rule file appends the final products it wants `rule all` to build.
 ALL_TARGETS = []
@@ -20,12 +35,15 @@ wildcard_constraints:
     sweep="width|data",
     alpha=r"[0-9][0-9.e+-]*",
 
-SCRIPTS = "workflow/scripts"
-CAPTIONS = "workflow/report"
 
-# report() categories, numbered in reading order (Niu, Kaplan, Hoffmann, Michaud, prediction, run
-# health): Snakemake's report menu sorts them as strings. The reading page uses the same order.
-from scalinglab.report import report_category
+SCRIPTS = "workflow/scripts"
+# The one script of every rule: it calls scalinglab.<analysis>.stages.<rule> (scalinglab.adapter).
+STAGE = "../scripts/stage.py"
+# Software of each rule, used with --software-deployment-method conda (the data stage and
+# training, or everything else).
+TRAIN_ENV = "../../envs/train.yaml"
+ANALYSIS_ENV = "../../envs/analysis.yaml"
+CAPTIONS = "workflow/report"
 
 
 def fraction_label(fraction):
@@ -46,6 +64,24 @@ def subset_json(fraction):
 
 
 VAL_JSON = f"{RESULTS}/data/val.json"
+
+# Results of each analysis: results/<analysis>/ (one name per analysis).
+MEMORY = f"{RESULTS}/memory"
+QUESTION_FORMATION = f"{RESULTS}/question_formation"
+FITS = f"{RESULTS}/fits"
+KAPLAN_CAT = report_category("kaplan")
+CHINCHILLA_CAT = report_category("chinchilla")
+
+
+# The copy of the public points shipped inside the package (its source: fits/data/README.md).
+SHIPPED_CHINCHILLA_POINTS = os.path.relpath(
+    os.path.join(
+        workflow.basedir, "workflow/scalinglab/fits/data/chinchilla_fig4_points.csv"
+    )
+)
+QUANTIZATION = f"{RESULTS}/quantization"
+PREDICT = f"{RESULTS}/predict"
+PREDICT_CATEGORY = report_category("predict")
 
 
 def experiment_runs(experiment):
@@ -83,15 +119,268 @@ def run_summaries(experiment):
     """summary.json of every run of an experiment (the inputs of fits and figures)."""
     if experiment not in config["experiments"]:
         return []
-    return [f"{run_dir(experiment, run)}/summary.json" for run in experiment_runs(experiment)]
+    return [
+        f"{run_dir(experiment, run)}/summary.json"
+        for run in experiment_runs(experiment)
+    ]
 
 
 def run_metrics(experiment):
     if experiment not in config["experiments"]:
         return []
-    return [f"{run_dir(experiment, run)}/metrics.csv" for run in experiment_runs(experiment)]
+    return [
+        f"{run_dir(experiment, run)}/metrics.csv" for run in experiment_runs(experiment)
+    ]
 
 
 def figure(name):
     """A figure target: results/figures/<name>.png (a .pdf is written beside it)."""
     return f"{RESULTS}/figures/{name}.png"
+
+
+# ---- data
+
+
+def _check_experiment_fractions():
+    """Every experiment trains on subsets the data stage makes: its fractions must be in data.fractions."""
+    made = {fraction_label(f) for f in config["data"]["fractions"]}
+    for name, exp in config["experiments"].items():
+        missing = [f for f in exp["fractions"] if fraction_label(f) not in made]
+        if missing:
+            sys.exit(
+                f"config error: experiments.{name}.fractions has {missing} not in data.fractions "
+                f"{config['data']['fractions']}: add them to data.fractions"
+            )
+
+
+# ---- train
+
+
+def train_settings(experiment):
+    """The global `train` section with the experiment's overrides on top (nested dicts merge)."""
+    return merge_train(config["train"], config["experiments"][experiment].get("train"))
+
+
+def train_run_spec(wildcards):
+    runs = experiment_runs(wildcards.experiment)
+    if wildcards.run not in runs:
+        raise ValueError(
+            f"run {wildcards.run!r} is not part of experiment {wildcards.experiment!r}"
+        )
+    return runs[wildcards.run]
+
+
+def train_resources(experiment):
+    return {
+        **dict(gpus=0, threads=2, mem_mb=8000, runtime_min=60),
+        **train_settings(experiment).get("resources", {}),
+    }
+
+
+# ---- memory
+
+
+def memory_checkpoints():
+    """{checkpoint id: spec}: one per run of memory.experiment, plus `openai-<model>` when enabled."""
+    m = config["memory"]
+    if m["experiment"] not in config["experiments"]:
+        raise ValueError(
+            f"memory.experiment={m['experiment']!r} is not under `experiments:` "
+            f"(known: {', '.join(config['experiments']) or 'none'}); name one of them"
+        )
+    ids = {
+        run: dict(
+            kind="own",
+            run=run,
+            run_dir=run_dir(m["experiment"], run),
+            model=None,
+            fraction=spec["fraction"],
+        )
+        for run, spec in experiment_runs(m["experiment"]).items()
+    }
+    if m["pretrained"]["enabled"]:
+        for model in m["pretrained"]["models"]:
+            ids[f"openai-{model}"] = dict(
+                kind="pretrained",
+                run=None,
+                run_dir=None,
+                model=model,
+                fraction=m["pretrained"]["memory_fraction"],
+            )
+    return ids
+
+
+def memory_spec(wildcards):
+    ids = memory_checkpoints()
+    if wildcards.checkpoint not in ids:
+        raise ValueError(
+            f"memory checkpoint {wildcards.checkpoint!r} is unknown (known: {', '.join(ids)})"
+        )
+    return ids[wildcards.checkpoint]
+
+
+def memory_states_input(wildcards):
+    spec = memory_spec(wildcards)
+    inputs = dict(val=VAL_JSON, train=subset_json(spec["fraction"]))
+    if spec["kind"] == "own":
+        inputs.update(
+            run_summary=f"{spec['run_dir']}/summary.json",
+            weights=f"{spec['run_dir']}/model.safetensors",
+        )
+    return inputs
+
+
+def memory_label(spec):
+    if spec["kind"] == "pretrained":
+        return f"OpenAI {spec['model']}"
+    run = experiment_runs(config["memory"]["experiment"])[spec["run"]]
+    return f"{run['model']} @ {run['fraction'] * 100:g}% of the data"
+
+
+# ---- fits
+
+
+def chinchilla_points_csv():
+    """The public points: the shipped copy (null or empty), the downloaded one (`download`), or a file."""
+    choice = config["fits"]["chinchilla_points"]
+    if choice is None or choice == "":
+        return SHIPPED_CHINCHILLA_POINTS
+    if choice == "download":
+        return f"{FITS}/chinchilla_fig4_points.csv"
+    return choice
+
+
+def fit_experiment(key):
+    return config["fits"][key]
+
+
+def kaplan_subsets(wildcards=None):
+    exp = config["experiments"].get(fit_experiment("kaplan_experiment"))
+    return [] if exp is None else [subset_json(f) for f in exp["fractions"]]
+
+
+def chinchilla_run_summaries(wildcards=None):
+    """Approach 1 reads the learning curves of both experiments, Approaches 2-3 their finals."""
+    return run_summaries(fit_experiment("isoflop_experiment")) + run_summaries(
+        fit_experiment("kaplan_experiment")
+    )
+
+
+def chinchilla_run_metrics(wildcards=None):
+    return run_metrics(fit_experiment("isoflop_experiment")) + run_metrics(
+        fit_experiment("kaplan_experiment")
+    )
+
+
+# ---- quantization
+
+
+def quantization_alphas():
+    """The main alpha (panels a, b) and every alpha of the exponent sweep (panel c), as labels."""
+    q = config["quantization"]
+    alphas = [q["alpha"]] + list(q["exponent_sweep_alphas"])
+    return sorted({f"{float(a):g}" for a in alphas}, key=float)
+
+
+# ---- predict
+
+
+def predict_run_summaries(wildcards=None):
+    """summary.json of every run in the experiments the extrapolation check uses."""
+    return [s for e in config["predict"]["experiments"] for s in run_summaries(e)]
+
+
+def predict_datasets():
+    """'public' always; 'runs' when an experiment of predict.experiments is in the config."""
+    return ["runs", "public"] if predict_run_summaries() else ["public"]
+
+
+# ---- the reading page (rules/report.smk, rule report_reading_page)
+READING_PAGE = f"{RESULTS}/report/index.html"
+VERDICTS_CSV = f"{RESULTS}/verdicts/verdicts.csv"
+REPORT_TEMPLATES = "workflow/scalinglab/report/templates"
+
+
+def report_entries():
+    """Every final product (ALL_TARGETS, in order) marked report(), as plain dicts -- path,
+    producing rule and rule file, category, labels, caption file, wildcards and params (what the
+    caption's Jinja needs, the same context Snakemake's report renders it with)."""
+    entries, seen = [], set()
+    for target in map(str, ALL_TARGETS):
+        if (
+            target in (READING_PAGE, VERDICTS_CSV) or target in seen
+        ):  # the page shows the verdicts itself
+            continue
+        for r in workflow.rules:
+            out = next(
+                (o for o in r.output if _is_flagged(o, "report") and o.match(target)),
+                None,
+            )
+            if out is None:
+                continue
+            seen.add(target)
+            flag = _get_flag_value(out, "report")
+            wc = r.get_wildcards(target)
+            wildcards = _Wildcards(fromdict=wc)
+            # positional: input, output, job (snakefmt reads `params`/`output` at a line start as directives)
+            expanded, _ = r.expand_params(
+                wildcards, _InputFiles(), r.expand_output(wildcards)[0], None
+            )
+            caption = (
+                None
+                if flag.caption is None
+                else flag.caption.get_path_or_uri(secret_free=True)
+            )
+            # a dict literal: snakefmt reads `params=`/`wildcards=` at a line start as directives
+            entries.append(
+                {
+                    "path": target,
+                    "rule": r.name,
+                    "analysis": Path(r.snakefile).stem,
+                    "category": (
+                        None
+                        if flag.category is None
+                        else _apply_wildcards(flag.category, wc)
+                    ),
+                    "subcategory": (
+                        None
+                        if flag.subcategory is None
+                        else _apply_wildcards(flag.subcategory, wc)
+                    ),
+                    "labels": {
+                        k: _apply_wildcards(str(v), wc)
+                        for k, v in (flag.labels or {}).items()
+                    },
+                    "caption": None if caption is None else os.path.relpath(caption),
+                    "wildcards": dict(wc),
+                    "params": dict(expanded.items()),
+                }
+            )
+            break
+    return entries
+
+
+def report_configfiles():
+    """The config files of this run, the base first and each override after it."""
+    overrides = [os.path.relpath(str(f)) for f in workflow.overwrite_configfiles or []]
+    loaded = [os.path.relpath(str(f)) for f in workflow.configfiles]
+    return [f for f in loaded if f not in overrides] + overrides
+
+
+def verdicts_csv():
+    """The verdict table when a rule of this workflow writes it (rules/verdicts.smk), else none."""
+    return (
+        [VERDICTS_CSV]
+        if any(r.is_producer(VERDICTS_CSV) for r in workflow.rules)
+        else []
+    )
+
+
+def report_reading_page_input(wildcards):
+    entries = report_entries()
+    return dict(
+        files=[e["path"] for e in entries],
+        captions=sorted({e["caption"] for e in entries if e["caption"]}),
+        verdicts=verdicts_csv(),
+        templates=[f"{REPORT_TEMPLATES}/page.html.j2", f"{REPORT_TEMPLATES}/page.css"],
+    )

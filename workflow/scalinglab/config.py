@@ -91,8 +91,12 @@ def check_config(config: dict, schema_path: str | os.PathLike) -> None:
     error = best_match(validator.iter_errors(given))
     if error is not None:
         raise ConfigError(_one_line(error))
-    train = Draft202012Validator({"$ref": "#/$defs/train_settings", "$defs": schema["$defs"]})
+    train_schema = {"$ref": "#/$defs/train_settings", "$defs": schema["$defs"]}
+    train = Draft202012Validator(train_schema)
     for name, experiment in (given.get("experiments") or {}).items():
+        if isinstance(experiment.get("train"), dict):
+            coerce_command_line_strings(experiment["train"], train_schema)
+            config["experiments"][name]["train"] = copy.deepcopy(experiment["train"])
         error = best_match(train.iter_errors(experiment.get("train") or {}))
         if error is not None:
             raise ConfigError(_one_line(error, prefix=("experiments", name, "train")))

@@ -44,7 +44,7 @@ def _scaling_panel(ax, points, exponents, sweep, alpha):
     legend_below(ax, fontsize=8)
 
 
-def plot_quanta_scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: float, png_path) -> None:
+def scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: float, png_path) -> None:
     """Write the three-panel figure to `png_path` (+ .pdf)."""
     fig, axes = new_figure(ncols=3, width=4.4, height=3.8)
     _scaling_panel(axes[0, 0], points, exponents, "width", alpha)

@@ -25,7 +25,7 @@ def running_mean(values: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def plot_question_formation(loss: pd.DataFrame, evals: pd.DataFrame, bound: float,
+def fig4(loss: pd.DataFrame, evals: pd.DataFrame, bound: float,
                             entropy_rate: float | None, png_path, title: str = "") -> None:
     fig, axes = style.new_figure(ncols=2, width=5.0, height=3.8)
     ax_loss, ax_acc = axes[0]

@@ -1,7 +1,10 @@
-"""Stage functions of the report analysis: one per rule, explicit arguments, no Snakemake."""
+"""One function per rule of workflow/rules/report.smk, named after the rule: figure 13 and the run
+sanity table, and the reading page."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import os
 import platform
 import re
@@ -9,7 +12,14 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from scalinglab.report.page import Entry, benchmark_totals, build_page
+import pandas as pd
+
+from ..io import write_csv
+from ..reference import expected_loss_bands, loss_verdict, reference_losses
+from ..style import percent, save, size_label
+from .page import Entry, benchmark_totals, build_page
+
+log = logging.getLogger("scalinglab.report")
 
 # Versions printed in the page header: the stack every number depends on.
 PACKAGES = ("scalinglab", "snakemake", "torch", "numpy", "scipy", "pandas", "matplotlib",
@@ -38,14 +48,40 @@ def git_commit(workdir: str | Path = ".") -> str:
     return head + (" + uncommitted changes" if dirty else "")
 
 
-def report_reading_page(entries: list[dict], config: dict, out: str | Path, *, verdicts: str | None,
-                   configfiles: list[str], data_source: str, benchmarks: str | Path,
-                   methods: dict, benchmark_patterns: list[str] | None = None) -> Path:
-    """Rule report_reading_page: write the page to `out` (atomically: a reader never sees half a page).
 
-    The compute spent sums the benchmark files under `benchmarks`; with `benchmark_patterns`
-    (the rules' benchmark paths as regular expressions) only the files a rule of this workflow
-    writes count, not those left by a rule since renamed or removed.
+
+def report_expected_loss_bands(*, metrics: list, summaries: list, val: str, figure: str, table: str) -> None:
+    """Figure 13 (validation curves beside reference losses) and the per-run sanity table."""
+    with open(val, encoding="utf-8") as f:
+        refs = reference_losses(json.load(f))
+    curves, rows = {}, []
+    for metrics_path, summary_path in zip(metrics, summaries):
+        with open(summary_path, encoding="utf-8") as f:
+            run = json.load(f)
+        label = f"{run['model']} ({size_label(run['params_non_embedding'])}) @ {percent(run['fraction'])} of the data"
+        curves[label] = pd.read_csv(metrics_path)
+        rows.append({"experiment": run["experiment"], "run": run["run"], "final_val_loss": run["final_val_loss"],
+                     "best_val_loss": run["best_val_loss"], "verdict": loss_verdict(run["final_val_loss"], refs)})
+        log.info("%s: final val %.4f -> %s", run["run"], run["final_val_loss"], rows[-1]["verdict"])
+    if not curves:
+        raise ValueError("no runs in report.reference_experiments; name at least one experiment")
+    save(expected_loss_bands(curves, refs), figure)
+    sanity = pd.DataFrame(rows)
+    for ref in refs:
+        sanity[f"ref: {ref.label}"] = ref.loss
+    write_csv(sanity, table)
+
+
+def report_reading_page(*, files: list, captions: list, verdicts: list, templates: list, page: str,
+                        entries: list, config: dict, configfiles: list, data_source: str,
+                        benchmarks: str, benchmark_patterns: list, methods: dict) -> Path:
+    """Rule report_reading_page: write the reading page to `page` (atomically: a reader never
+    sees half a page). `files`, `captions` and `templates` are the rule's inputs (so the page is
+    rebuilt when any changes); `entries` says what each file is (rules/report.smk).
+
+    The compute spent sums the benchmark files under `benchmarks` that a rule of this workflow
+    writes (`benchmark_patterns`, the rules' benchmark paths as regular expressions), not those
+    left by a rule since renamed or removed.
     """
     bench_files = sorted(Path(benchmarks).rglob("*.tsv")) if Path(benchmarks).is_dir() else []
     if benchmark_patterns is not None:
@@ -61,10 +97,12 @@ def report_reading_page(entries: list[dict], config: dict, out: str | Path, *, v
         benchmarks=str(benchmarks),
         methods=methods,
     )
-    page = build_page([Entry.from_dict(e) for e in entries], config, verdicts, header)
-    out = Path(out)
+    html = build_page([Entry.from_dict(e) for e in entries], config, verdicts[0] if verdicts else None,
+                      header)
+    out = Path(page)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
+    tmp.write_text(html, encoding="utf-8")
     os.replace(tmp, out)
+    log.info("wrote %s (%d entries)", out, len(entries))
     return out

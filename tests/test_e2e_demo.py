@@ -102,7 +102,7 @@ def test_report_renders_in_chromium(demo_run):
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (bash .ci/install installs it)")
     playwright = pytest.importorskip("playwright.sync_api")
-    report = demo_run / "results" / "report.html"
+    report = demo_run / "results" / "provenance.html"
     proc = snakemake(demo_run, "--report", str(report))
     assert proc.returncode == 0 and report.is_file(), proc.stderr[-4000:]
 
@@ -136,6 +136,8 @@ def test_report_renders_in_chromium(demo_run):
         shot = demo_run / "results" / "report_screenshot.png"
         page.screenshot(path=str(shot), full_page=True)
         categories = page.evaluate("Object.values(results).map(r => r.job_properties && r.job_properties.rule)")
+        # The menu sorts category names as strings: the reading page first, then the papers.
+        menu = page.evaluate("Object.keys(categories).sort((a, b) => a.localeCompare(b))")
         browser.close()
     artifacts = os.environ.get("SCALINGLAB_ARTIFACTS")
     if artifacts:
@@ -151,3 +153,25 @@ def test_report_renders_in_chromium(demo_run):
         assert len(e["caption"]) > 20, f"{e['name']} has no caption"
     assert shot.stat().st_size > 10_000
     assert all(categories)
+    assert menu[0] == "0 Reading page" and "1 Niu et al. 2024" in menu[1:3], menu
+    pages = [e for e in entries if e["mime"] == "text/html"]
+    assert [e["name"] for e in pages] == ["index.html"], [e["name"] for e in entries]
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_reading_page_reads_in_chromium(demo_run):
+    """The DAG's final product, results/report/index.html, checked as issue 14 asks (see
+    tests/report_browser.py). Screenshots, one per section, and the printed PDF are kept in
+    <demo run>/results/report/screenshots/ and copied to $SCALINGLAB_ARTIFACTS/reading_page."""
+    from report_browser import check_page
+
+    page = demo_run / "results" / "report" / "index.html"
+    assert page.is_file(), "the demo DAG did not build the reading page"
+    shots = page.parent / "screenshots"
+    has_verdicts = (demo_run / "results" / "verdicts" / "verdicts.csv").is_file()
+    found = check_page(page, shots, expect_verdicts=has_verdicts)
+    artifacts = os.environ.get("SCALINGLAB_ARTIFACTS")
+    if artifacts:
+        shutil.copytree(shots, Path(artifacts) / "reading_page", dirs_exist_ok=True)
+    assert found["images"] >= 13, found

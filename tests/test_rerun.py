@@ -42,6 +42,10 @@ CASES = {  # --config value -> {rule: jobs} the dry run plans
     "predict={plan: {days: 10}}": PLAN,
 }
 
+# The reading page shows every figure with its caption (which quotes the config): it is downstream
+# of every change.
+CASES = {change: {**jobs, "report_reading_page": 1} for change, jobs in CASES.items()}
+
 
 def snakemake(workdir, *args, timeout=600):
     cmd = [sys.executable, "-m", "snakemake", "--cores", "1", *args, *DEMO]

@@ -5,7 +5,17 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.io import apply_wildcards as _apply_wildcards
+from snakemake.io import get_flag_value as _get_flag_value
+from snakemake.io import is_flagged as _is_flagged
+from snakemake.iocontainers import InputFiles as _InputFiles
+from snakemake.iocontainers import Wildcards as _Wildcards
+
 from scalinglab.model import GPTConfig, model_shape
+
+# report() categories, numbered in reading order (Niu, Kaplan, Hoffmann, Michaud, prediction, run
+# health): Snakemake's report menu sorts them as strings. The reading page uses the same order.
+from scalinglab.report import report_category
 from scalinglab.train.config import TrainConfig, merge_train
 from scalinglab.train.preflight import check_world
 
@@ -60,8 +70,8 @@ VAL_JSON = f"{RESULTS}/data/val.json"
 MEMORY = f"{RESULTS}/memory"
 QUESTION_FORMATION = f"{RESULTS}/question_formation"
 FITS = f"{RESULTS}/fits"
-KAPLAN_CAT = "Kaplan et al. 2020"
-CHINCHILLA_CAT = "Hoffmann et al. 2022"
+KAPLAN_CAT = report_category("kaplan")
+CHINCHILLA_CAT = report_category("chinchilla")
 
 
 # The copy of the public points shipped inside the package (its source: fits/data/README.md).
@@ -72,7 +82,7 @@ SHIPPED_CHINCHILLA_POINTS = os.path.relpath(
 )
 QUANTIZATION = f"{RESULTS}/quantization"
 PREDICT = f"{RESULTS}/predict"
-PREDICT_CATEGORY = "Prediction and planning"
+PREDICT_CATEGORY = report_category("predict")
 VERDICTS = f"{RESULTS}/verdicts"
 
 
@@ -358,3 +368,94 @@ def verdicts_input(wildcards):
     if capacity:
         inputs["capacity"] = capacity
     return inputs
+
+
+# ---- the reading page (rules/report.smk, rule report_reading_page)
+READING_PAGE = f"{RESULTS}/report/index.html"
+VERDICTS_CSV = f"{RESULTS}/verdicts/verdicts.csv"
+REPORT_TEMPLATES = "workflow/scalinglab/report/templates"
+
+
+def report_entries():
+    """Every final product (ALL_TARGETS, in order) marked report(), as plain dicts -- path,
+    producing rule and rule file, category, labels, caption file, wildcards and params (what the
+    caption's Jinja needs, the same context Snakemake's report renders it with)."""
+    entries, seen = [], set()
+    for target in map(str, ALL_TARGETS):
+        if (
+            target in (READING_PAGE, VERDICTS_CSV) or target in seen
+        ):  # the page shows the verdicts itself
+            continue
+        for r in workflow.rules:
+            out = next(
+                (o for o in r.output if _is_flagged(o, "report") and o.match(target)),
+                None,
+            )
+            if out is None:
+                continue
+            seen.add(target)
+            flag = _get_flag_value(out, "report")
+            wc = r.get_wildcards(target)
+            wildcards = _Wildcards(fromdict=wc)
+            # positional: input, output, job (snakefmt reads `params`/`output` at a line start as directives)
+            expanded, _ = r.expand_params(
+                wildcards, _InputFiles(), r.expand_output(wildcards)[0], None
+            )
+            caption = (
+                None
+                if flag.caption is None
+                else flag.caption.get_path_or_uri(secret_free=True)
+            )
+            # a dict literal: snakefmt reads `params=`/`wildcards=` at a line start as directives
+            entries.append(
+                {
+                    "path": target,
+                    "rule": r.name,
+                    "analysis": Path(r.snakefile).stem,
+                    "category": (
+                        None
+                        if flag.category is None
+                        else _apply_wildcards(flag.category, wc)
+                    ),
+                    "subcategory": (
+                        None
+                        if flag.subcategory is None
+                        else _apply_wildcards(flag.subcategory, wc)
+                    ),
+                    "labels": {
+                        k: _apply_wildcards(str(v), wc)
+                        for k, v in (flag.labels or {}).items()
+                    },
+                    "caption": None if caption is None else os.path.relpath(caption),
+                    "wildcards": dict(wc),
+                    "params": dict(expanded.items()),
+                }
+            )
+            break
+    return entries
+
+
+def report_configfiles():
+    """The config files of this run, the base first and each override after it."""
+    overrides = [os.path.relpath(str(f)) for f in workflow.overwrite_configfiles or []]
+    loaded = [os.path.relpath(str(f)) for f in workflow.configfiles]
+    return [f for f in loaded if f not in overrides] + overrides
+
+
+def verdicts_csv():
+    """The verdict table when a rule of this workflow writes it (rules/verdicts.smk), else none."""
+    return (
+        [VERDICTS_CSV]
+        if any(r.is_producer(VERDICTS_CSV) for r in workflow.rules)
+        else []
+    )
+
+
+def report_reading_page_input(wildcards):
+    entries = report_entries()
+    return dict(
+        files=[e["path"] for e in entries],
+        captions=sorted({e["caption"] for e in entries if e["caption"]}),
+        verdicts=verdicts_csv(),
+        templates=[f"{REPORT_TEMPLATES}/page.html.j2", f"{REPORT_TEMPLATES}/page.css"],
+    )

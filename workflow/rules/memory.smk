@@ -67,7 +67,7 @@ rule memory_fig1_energy_landscapes:
         figure=report(
             figure("memory_fig1_energy_landscapes"),
             caption="../report/memory_fig1_energy_landscapes.rst",
-            category="Niu et al. 2024",
+            category=report_category("niu"),
             labels={"figure": "01 energy landscapes"},
         ),
     log:
@@ -97,13 +97,13 @@ rule memory_fig2_distances:
         figure=report(
             figure("memory_fig2_distances"),
             caption="../report/memory_fig2_distances.rst",
-            category="Niu et al. 2024",
+            category=report_category("niu"),
             labels={"figure": "02 memory distances"},
         ),
         table=report(
             f"{MEMORY}/distance_summary.csv",
             caption="../report/memory_distances_table.rst",
-            category="Niu et al. 2024",
+            category=report_category("niu"),
             labels={"table": "nearest distance against radius"},
         ),
     log:
@@ -123,7 +123,7 @@ rule memory_fig3_data_fraction:
         figure=report(
             figure("memory_fig3_data_fraction"),
             caption="../report/memory_fig3_data_fraction.rst",
-            category="Niu et al. 2024",
+            category=report_category("niu"),
             labels={"figure": "03 data-fraction curves"},
         ),
     log:
@@ -140,7 +140,7 @@ rule memory_allocation:
         figure=report(
             figure("memory_allocation"),
             caption="../report/memory_allocation.rst",
-            category="Niu et al. 2024",
+            category=report_category("niu"),
             labels={"figure": "05 N against D allocations"},
         ),
         table=f"{MEMORY}/allocation_exponents.csv",

@@ -49,7 +49,7 @@ rule quantization_fit:
         exponents=report(
             f"{QUANTIZATION}/exponents.csv",
             caption="../report/quantization_exponents.rst",
-            category="Michaud et al. 2023",
+            category=report_category("quantization"),
             labels={"table": "fitted exponents vs theory"},
         ),
     log:
@@ -73,7 +73,7 @@ rule quantization_scaling:
         png=report(
             figure("quantization_scaling"),
             caption="../report/quantization_scaling.rst",
-            category="Michaud et al. 2023",
+            category=report_category("quantization"),
             labels={"figure": "12 quantization model"},
         ),
     log:

@@ -83,13 +83,13 @@ rule question_formation_fig4:
         figure=report(
             figure("question_formation_fig4"),
             caption="../report/question_formation_fig4.rst",
-            category="Niu et al. 2024",
+            category=report_category("niu"),
             labels={"figure": "04 question formation"},
         ),
         table=report(
             f"{QUESTION_FORMATION}/accuracy.csv",
             caption="../report/question_formation_accuracy_table.rst",
-            category="Niu et al. 2024",
+            category=report_category("niu"),
             labels={"table": "question-formation accuracy"},
         ),
     log:

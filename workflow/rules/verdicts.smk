@@ -15,7 +15,7 @@ rule verdicts:
         table=report(
             f"{VERDICTS}/verdicts.csv",
             caption="../report/verdicts_table.rst",
-            category="Verdicts",
+            category=report_category("verdicts"),
             labels={"table": "every claim against this run"},
         ),
         records=f"{VERDICTS}/verdicts.json",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .style import PALETTE, new_figure
+from .style import PALETTE, legend_outside, logged_steps, new_figure
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def expected_loss_bands(curves: dict[str, pd.DataFrame], refs: list[ReferenceLos
     ax = axes[0, 0]
     for i, (label, df) in enumerate(curves.items()):
         df = df.dropna(subset=["val_loss"])
-        df = df[df["tokens"] > 0]
+        df = logged_steps(df, "tokens")
         ax.plot(df["tokens"], df["val_loss"], color=PALETTE[i % len(PALETTE)], label=label)
     published = [r.loss for r in refs if r.kind == "published"]
     if published:
@@ -86,5 +86,5 @@ def expected_loss_bands(curves: dict[str, pd.DataFrame], refs: list[ReferenceLos
     ax.set_xlabel("tokens seen")
     ax.set_ylabel("validation loss (nats / token)")
     ax.set_title(title)
-    ax.legend(loc="upper right")
+    legend_outside(ax, fontsize=8)
     return fig

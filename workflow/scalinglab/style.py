@@ -51,6 +51,74 @@ def sequential_colors(n: int, cmap: str = "viridis"):
     return [cm(0.05 + 0.85 * i / max(n - 1, 1)) for i in range(n)]
 
 
+def size_color(n_params: float):
+    """One colour per model size, the same in every figure: viridis at log10 N, read within its
+    band of three decades starting at 0.8 x 10^k ([794, 794k), [794k, 794M), ...). A ladder inside
+    one band (the demo's 5k to 450k, the paper's 1M to 300M) runs dark to light in size order, and
+    a size keeps its colour whichever runs a figure shows (a ladder that crosses 794k or 794M
+    wraps to dark at that size: keep a ladder within one band where colour order matters)."""
+    position = ((np.log10(float(n_params)) + 0.1) % 3.0) / 3.0
+    return plt.get_cmap("viridis")(0.02 + 0.9 * position)
+
+
+def size_colors(sizes) -> dict:
+    """{N: colour} for every distinct size (see :func:`size_color`)."""
+    return {N: size_color(N) for N in sorted(set(sizes))}
+
+
+def size_label(n_params: float) -> str:
+    """'N = 25k': the legend entry of a model size."""
+    return f"N = {compact_number(float(f'{float(n_params):.3g}'))}"
+
+
+def percent(fraction: float) -> str:
+    """A data fraction as readers say it: 0.001 -> '0.1%', 1 -> '100%'."""
+    return f"{float(fraction) * 100:g}%"
+
+
+def logged_steps(frame, column: str):
+    """Rows with `column` > 0: a log axis cannot show step 0, and matplotlib would otherwise draw
+    a straight line from the axis edge to the first logged step."""
+    return frame[frame[column] > 0]
+
+
+def legend_outside(ax, title: str | None = None, **kwargs):
+    """A legend beside the panel (right), off the data; constrained layout makes room for it."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, title=title,
+                     **kwargs)
+
+
+def legend_below(ax, ncols: int = 1, title: str | None = None, **kwargs):
+    """A legend under the panel's x label, off the data (for panels side by side). Anchored a
+    fixed distance in inches below the axes (tick labels and x label), so it stays clear of the
+    label however much constrained layout shrinks the panel to make room for it."""
+    from matplotlib.transforms import ScaledTranslation
+
+    below_label = ax.transAxes + ScaledTranslation(0, -0.62, ax.figure.dpi_scale_trans)
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below_label,
+                     borderaxespad=0.0, ncols=ncols, title=title, **kwargs)
+
+
+def size_handles(sizes, max_entries: int = 8) -> list:
+    """Legend handles, one line per model size in its colour; a grid of many sizes shows
+    `max_entries` of them, evenly spaced from the smallest to the largest."""
+    from matplotlib.lines import Line2D
+
+    sizes = sorted(set(sizes))
+    if len(sizes) > max_entries:
+        sizes = [sizes[round(i)] for i in np.linspace(0, len(sizes) - 1, max_entries)]
+    return [Line2D([], [], color=size_color(N), lw=2, label=size_label(N)) for N in sizes]
+
+
+def size_legend(ax, sizes, title: str = "model size (non-embedding N)", below: bool = False, **kwargs):
+    """A legend of model sizes alone (one line per size, in its colour), off the data."""
+    handles = size_handles(sizes)
+    place = legend_below if below else legend_outside
+    legend = place(ax, handles=handles, title=title, **kwargs)
+    ax.add_artist(legend)  # a second legend on the same axes keeps this one
+    return legend
+
+
 def loglog(ax):
     ax.set_xscale("log")
     ax.set_yscale("log")

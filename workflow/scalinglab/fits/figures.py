@@ -15,7 +15,8 @@ from .kaplan import (KaplanJointLaw, LearningCurveLaw, PowerLaw, ProportionalLaw
                      learning_curve_loss, power_law_loss)
 from .published import BESIROGLU_2024, HOFFMANN_2022, KAPLAN_2020, KAPLAN_2020_TABLE2, PF_DAY_FLOPS, ChinchillaLaw
 from ..intervals import central_band
-from ..style import PALETTE, loglog, new_figure, sequential_colors
+from ..style import (PALETTE, legend_below, legend_outside, logged_steps, loglog, new_figure, percent,
+                     sequential_colors, size_colors, size_handles, size_legend)
 
 
 def _law(cls, d):
@@ -59,19 +60,15 @@ def _joint_reference(fit: dict) -> str:
     return f"quantization theory {t['alpha_N']:.3g}, {t['alpha_D']:.3g}; {published}"
 
 
-def _model_colors(Ns):
-    Ns = sorted(set(Ns))
-    return dict(zip(Ns, sequential_colors(len(Ns))))
-
-
 def kaplan_fig1_power_laws(fit: dict, curves: pd.DataFrame):
     """Kaplan Fig. 1: L(C_min), L(D), L(N) with fitted power laws (log-log)."""
     fig, axes = new_figure(3, 1, width=4.4, height=3.7)
     ax_c, ax_d, ax_n = axes[0]
     entropy = fit.get("entropy_per_token_nats")
     full = curves[curves["fraction"] == curves["fraction"].max()]
-    colors = _model_colors(full["N"])
+    colors = size_colors(full["N"])
     for N, g in full.groupby("N"):
+        g = logged_steps(g, "flops")
         ax_c.plot(g["flops"] / PF_DAY_FLOPS, g["loss"], color=colors[N], lw=0.9, alpha=0.7)
     lc = fit["L_C"]
     law_c = _law(PowerLaw, lc["law_pf_days"])
@@ -108,7 +105,12 @@ def kaplan_fig1_power_laws(fit: dict, curves: pd.DataFrame):
              title="L(N)")
     for ax in (ax_c, ax_d, ax_n):
         loglog(ax)
-        ax.legend(loc="upper right", fontsize=6.5)
+    # Legends under the panels (three side by side at report width); the compute panel's names
+    # the model sizes of its training curves too.
+    legend_below(ax_c, handles=size_handles(full["N"]) + ax_c.get_legend_handles_labels()[0],
+                 ncols=2, fontsize=8)
+    for ax in (ax_d, ax_n):
+        legend_below(ax, fontsize=8)
     return fig
 
 
@@ -124,7 +126,7 @@ def kaplan_fig4_loss_n_d(fit: dict):
     for frac, color in zip(fractions, sequential_colors(len(fractions), "plasma")):
         g = df[df["fraction"] == frac].sort_values("N")
         D = float(np.median(g["D"]))
-        ax.plot(g["N"], g["L"], "o", color=color, label=f"D = {D:.3g} tokens ({frac:g} of data)")
+        ax.plot(g["N"], g["L"], "o", color=color, label=f"D = {D:.3g} tokens ({percent(frac)} of the data)")
         ax.plot(Ng, kaplan_joint_loss(Ng, D, law), color=color, ls="--", lw=1.2)
     _entropy_line(ax, fit.get("entropy_per_token_nats"), fit.get("floor_nats"))
     loglog(ax)
@@ -132,7 +134,7 @@ def kaplan_fig4_loss_n_d(fit: dict):
            title=f"L(N, D), Eq. 1.5: $\\alpha_N$={law.alpha_N:.3f}, $\\alpha_D$={law.alpha_D:.3f}\n"
                  f"({_joint_reference(fit)})")
     ax.title.set_fontsize(10)
-    ax.legend(loc="upper right")
+    legend_outside(ax, fontsize=8)
     return fig
 
 
@@ -142,10 +144,10 @@ def kaplan_fig2_learning_curves(fit: dict, curves: pd.DataFrame):
     ax = axes[0, 0]
     law = _law(LearningCurveLaw, fit["learning_curves"]["law"])
     full = curves[curves["fraction"] == curves["fraction"].max()]
-    colors = _model_colors(full["N"])
+    colors = size_colors(full["N"])
     for N, g in full.groupby("N"):
-        g = g.sort_values("step")
-        ax.plot(g["step"], g["loss"], color=colors[N], label=f"N = {N:,.0f}")
+        g = logged_steps(g.sort_values("step"), "step")
+        ax.plot(g["step"], g["loss"], color=colors[N])
         S = np.geomspace(max(g["step"].max() * 0.1, 1), g["step"].max(), 50)
         ax.plot(S, learning_curve_loss(N, S, law), color=colors[N], ls="--", lw=1)
     _entropy_line(ax, fit.get("entropy_per_token_nats"), fit.get("floor_nats"))
@@ -154,7 +156,10 @@ def kaplan_fig2_learning_curves(fit: dict, curves: pd.DataFrame):
            title=f"L(N, S), Eq. 1.6 (dashed): $\\alpha_N$={law.alpha_N:.3f}, "
                  f"$\\alpha_S$={law.alpha_S:.3f}")
     ax.title.set_fontsize(10)
-    ax.legend(loc="upper right", title="model (non-embedding params)")
+    ax.plot([], [], color="0.3", ls="--", lw=1, label="L(N, S) fit")
+    legend = size_legend(ax, full["N"], fontsize=8)
+    ax.legend(loc="lower left", bbox_to_anchor=(1.02, 0.0), borderaxespad=0.0, fontsize=8)
+    ax.add_artist(legend)
     return fig
 
 
@@ -168,20 +173,21 @@ def _line(law: ProportionalLaw, C):
 def chinchilla_fig3_isoflop(fit: dict, curves: pd.DataFrame):
     """Chinchilla Figs. 2-3: training curves with their envelope (Approach 1), IsoFLOP
     parabolas (Approach 2), and N_opt, D_opt against compute from all three approaches."""
-    fig, axes = new_figure(4, 1, width=4.0, height=3.6)
-    ax_env, ax_iso, ax_n, ax_d = axes[0]
+    fig, axes = new_figure(2, 2, width=4.8, height=3.8)  # 2 x 2: readable at report width
+    (ax_env, ax_iso), (ax_n, ax_d) = axes
     a1, a2, a3 = fit["approach1"], fit["approach2"], fit["approach3"]
     law3 = _law(ChinchillaFit, a3["law"])
 
-    Ns = sorted(curves["N"].unique())
-    colors = dict(zip(Ns, sequential_colors(len(Ns))))
+    colors = size_colors(curves["N"])
     for _, g in curves.groupby("run"):
+        g = logged_steps(g, "flops")
         ax_env.plot(g["flops"], g["loss"], color=colors[g["N"].iloc[0]], lw=0.8, alpha=0.6)
     ax_env.plot(a1["C"], a1["loss"], "k-", lw=1.6, label="envelope (Approach 1)")
     loglog(ax_env)
     ax_env.set(xlabel="training FLOPs C", ylabel="validation loss (nats/token)",
                title="training curves")
-    ax_env.legend(loc="upper right")
+    legend_outside(ax_env, handles=size_handles(curves["N"]) + ax_env.get_legend_handles_labels()[0],
+                   fontsize=8)
 
     pts = pd.DataFrame(fit["points"])
     iso = pts[np.isfinite(pts["C"].astype(float))]
@@ -204,7 +210,7 @@ def chinchilla_fig3_isoflop(fit: dict, curves: pd.DataFrame):
     if outside:
         title += f"\n{outside} of {len(a2['profiles'])} minima not bracketed (hollow)"
     ax_iso.set(xlabel="parameters N", ylabel="final validation loss (nats/token)", title=title)
-    ax_iso.legend(loc="upper right")
+    legend_outside(ax_iso, fontsize=8)
 
     C_all = np.geomspace(min(min(a1["C"]), min(budgets)), max(max(a1["C"]), max(budgets)), 100)
     N3, D3 = compute_optimal_allocation(C_all, law3)
@@ -223,7 +229,7 @@ def chinchilla_fig3_isoflop(fit: dict, curves: pd.DataFrame):
                 label=f"Approach 3: {e}={a3[e]:.2f}")
         loglog(ax)
         ax.set(xlabel="training FLOPs C", ylabel=lab, title=f"{key} against compute")
-        ax.legend(loc="upper left")
+        legend_outside(ax, fontsize=8)
     return fig
 
 
@@ -250,7 +256,7 @@ def chinchilla_fig4_contours(fit: dict):
            title=f"Approach 3: E={law.E:.2f}, A={law.A:.3g}, B={law.B:.3g}, "
                  f"α={law.alpha:.2f}, β={law.beta:.2f}")
     ax.title.set_fontsize(10)
-    ax.legend(loc="upper left", labelcolor="k", facecolor="w", frameon=True)
+    legend_below(ax, ncols=2, fontsize=8)
     return fig
 
 
@@ -258,7 +264,7 @@ def chinchilla_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: 
     """The public points: refit and Hoffmann's law against the data, residuals, and the
     compute-optimal D/N against compute with the refit's bootstrap band."""
     fig, axes = new_figure(3, 1, width=4.5, height=3.8)
-    ax_fit, ax_res, ax_ratio = axes[0]
+    ax_fit, ax_res, ax_ratio = axes[0]  # three panels side by side: legends below them
     refit = _law(ChinchillaFit, fit["law"])
     C = 6 * np.asarray(N) * np.asarray(D)
     laws = (("refit (this pipeline)", refit, PALETTE[0]),
@@ -269,7 +275,7 @@ def chinchilla_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: 
     ax_fit.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
     ax_fit.set(xlabel="predicted loss (nats/token)", ylabel="measured loss (nats/token)",
                title=f"{len(L)} points of Chinchilla Fig. 4", xlim=(lo, hi), ylim=(lo, hi))
-    ax_fit.legend(loc="upper left")
+    legend_below(ax_fit, fontsize=8)
 
     for name, law, color in laws:
         ax_res.plot(C, np.log(L) - np.log(chinchilla_loss(N, D, law)), "o", ms=3, color=color,
@@ -277,7 +283,7 @@ def chinchilla_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: 
     ax_res.axhline(0, color="k", lw=1)
     ax_res.set_xscale("log")
     ax_res.set(xlabel="training FLOPs C", ylabel="log(measured / predicted)", title="residuals")
-    ax_res.legend(loc="upper right")
+    legend_below(ax_res, fontsize=8)
 
     Cg = np.geomspace(1e18, 1e26, 120)
     ratios = []
@@ -296,5 +302,5 @@ def chinchilla_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: 
     loglog(ax_ratio)
     ax_ratio.set(xlabel="training FLOPs C", ylabel="D_opt / N_opt (tokens per parameter)",
                  title="compute-optimal tokens per parameter")
-    ax_ratio.legend(loc="upper left")
+    legend_below(ax_ratio, fontsize=8)
     return fig

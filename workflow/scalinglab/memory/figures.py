@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from ..style import PALETTE, loglog, new_figure
+from ..style import PALETTE, legend_below, legend_outside, logged_steps, loglog, new_figure, percent
 from . import energy as en
 from .radius import theoretical_radius, unit_ball_radius
 
@@ -28,8 +28,8 @@ def fig1_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, e
         ("(c) distance energy", dict(energy=en.distance_energy, patterns=patterns)),
         ("(d) layered global energy", dict(energy=en.layered_global_energy, layers=layers)),
     ]
-    fig, axes = new_figure(ncols=4, width=3.6, height=3.5)
-    for ax, (title, spec) in zip(axes[0], panels):
+    fig, axes = new_figure(ncols=2, nrows=2, width=4.6, height=4.2)  # 2 x 2: readable at report width
+    for ax, (title, spec) in zip(axes.flat, panels):
         X, Y, E = en.energy_grid(extent=extent, resolution=resolution, **spec)
         cs = ax.contourf(X, Y, E, levels=30, cmap="viridis")
         ax.contour(X, Y, E, levels=15, colors="white", linewidths=0.4, alpha=0.6)
@@ -40,15 +40,17 @@ def fig1_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, e
         ax.set_xlabel("$x_1$")
         ax.set_aspect("equal")
         ax.grid(False)
-    axes[0][0].set_ylabel("$x_2$")
-    ax = axes[0][3]
+    for ax in axes[:, 0]:
+        ax.set_ylabel("$x_2$")
+    ax = axes[1][1]
     ax.scatter(layers[1][:, 0], layers[1][:, 1], c=PALETTE[6], marker="P", s=70, edgecolors="k",
                linewidths=0.5, label="patterns (layer 2)", zorder=3)
     for start in ((-2.5, 2.5), (2.5, -2.5), (0.0, 2.8), (-0.5, -2.8)):
         path = en.mm_trajectory(start, layers, steps=15)
         ax.plot(path[:, 0], path[:, 1], "-o", color="white", ms=2.5, lw=1.0, zorder=4)
-    ax.plot([], [], "-o", color="white", ms=2.5, label="MM iterates")
-    ax.legend(loc="lower right", fontsize=7, frameon=True)
+    ax.plot([], [], "-o", color="0.6", ms=2.5, label="MM iterates (white paths)")  # visible on a white legend
+    # one legend under the grid, off the contours (panel (d)'s entries include panel (a)'s)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=9)
     return fig
 
 
@@ -77,32 +79,33 @@ def fig2_distances(checkpoints: dict):
         r_theory, r_exact = theoretical_radius(n), unit_ball_radius(n)
         ax.axvline(r_theory, color="k", ls="--", lw=1.2, label=f"√(n/2πe) = {r_theory:.2f}")
         ax.axvline(r_exact, color="k", ls=":", lw=1.4, label=f"unit-ball radius = {r_exact:.2f}")
-        ax.legend(fontsize=7)
+        legend_below(ax, fontsize=8)
     axes[0][0].set_ylabel("density")
     return fig
 
 
-def fig3_data_fraction(curves: dict):
+def fig3_data_fraction(curves: dict, model: str | None = None):
     """Niu Fig. 3: train (left) and validation (right) loss against tokens seen, one colour per fraction.
 
-    `curves`: {fraction (float): metrics DataFrame with columns tokens, train_loss, val_loss}.
+    `curves`: {fraction (float): metrics DataFrame with columns tokens, train_loss, val_loss};
+    `model` names the model size(s) trained, the title of the legend.
     """
     if not curves:
         raise ValueError("fig3_data_fraction: no runs to draw")
     fig, axes = new_figure(ncols=2, width=4.6, height=3.6, sharey=True)
     for k, fraction in enumerate(sorted(curves, reverse=True)):
         df = curves[fraction]
-        df = df[df["tokens"] > 0]
+        df = logged_steps(df, "tokens")
         color = PALETTE[k % len(PALETTE)]
         for ax, column in zip(axes[0], ("train_loss", "val_loss")):
-            ax.plot(df["tokens"], df[column], color=color, label=f"{fraction * 100:g}% of the data")
+            ax.plot(df["tokens"], df[column], color=color, label=f"{percent(fraction)} of the data")
     for ax, what in zip(axes[0], ("training", "validation")):
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on short ranges
         ax.set_xlabel("tokens seen")
         ax.set_title(f"{what} loss")
     axes[0][0].set_ylabel("cross-entropy (nats / token)")
-    axes[0][1].legend()
+    legend_outside(axes[0][1], title=model)
     return fig
 
 
@@ -122,5 +125,5 @@ def allocation(result: dict, tokens: np.ndarray, runs: list | None = None):
         ax.annotate(label, (D, N), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set_xlabel("training tokens D")
     ax.set_ylabel("parameters N")
-    ax.legend(fontsize=7, loc="upper left")
+    legend_outside(ax, fontsize=8)
     return fig

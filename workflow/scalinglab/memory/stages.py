@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_path, write_csv, write_json, write_npy, write_parquet
-from ..style import save
+from ..style import save, size_label
 from . import figures
 from .allocation import allocation_curves
 
@@ -122,7 +122,7 @@ def memory_fig2_distances(*, summaries: list, histograms: list, figure: str, tab
 
 
 def memory_fig3_data_fraction(*, metrics: list, summaries: list, figure: str) -> None:
-    curves = {}
+    curves, sizes = {}, set()
     for metrics_path, summary_path in zip(metrics, summaries):
         with open(summary_path, encoding="utf-8") as f:
             run = json.load(f)
@@ -131,8 +131,10 @@ def memory_fig3_data_fraction(*, metrics: list, summaries: list, figure: str) ->
         if missing:
             raise ValueError(f"{metrics_path} lacks columns {sorted(missing)} (README 'File formats')")
         curves[float(run["fraction"])] = df
+        sizes.add((run["model"], run["params_non_embedding"]))
         log.info("%s: %d rows, final val %.4f", run["run"], len(df), run["final_val_loss"])
-    save(figures.fig3_data_fraction(curves), figure)
+    model = ", ".join(f"{name} ({size_label(n)})" for name, n in sorted(sizes, key=lambda s: s[1]))
+    save(figures.fig3_data_fraction(curves, model=model), figure)
 
 
 def memory_allocation(*, figure: str, table: str, tokens_min: float, tokens_max: float,

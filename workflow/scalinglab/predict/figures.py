@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..fits.chinchilla import FLOPS_PER_PARAM_TOKEN
 from .laws import PlanningLaw
-from ..style import PALETTE, loglog, new_figure
+from ..style import PALETTE, legend_below, legend_outside, loglog, new_figure
 
 
 def actual_coverage(held: pd.DataFrame, lo_col: str, hi_col: str) -> tuple[int, int]:
@@ -60,7 +60,7 @@ def extrapolation(predictions: pd.DataFrame, title: str = "", level: float | Non
                     transform=ax.transAxes, fontsize=7, color="0.3")
         ax.set_title(f"{law}\n(published constants)" if published else law, fontsize=10)
         ax.set_xlabel("training compute C = 6ND (FLOPs)")
-        ax.legend(loc="best", fontsize=7)
+        legend_below(ax, fontsize=7)
     axes[0][0].set_ylabel("predicted / measured loss − 1 (%)")
     if title:
         fig.suptitle(title, fontsize=11)
@@ -109,7 +109,7 @@ def plan_contours(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw])
                 bbox=dict(boxstyle="round", facecolor="white", alpha=0.85, edgecolor="0.6"))
     ax.set_xlabel("training compute C = 6ND (FLOPs)")
     ax.set_ylabel("parameters N")
-    ax.legend(loc="upper left", fontsize=6.5, frameon=True)
+    legend_outside(ax, fontsize=7)
     return fig
 
 

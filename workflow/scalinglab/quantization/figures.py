@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scalinglab.style import PALETTE, loglog, new_figure, save
+from scalinglab.style import PALETTE, legend_below, loglog, new_figure, save
 
 _PANELS = {"width": ("params", "parameters N", "alpha_N", "α_N"),
            "data": ("samples", "training samples D", "alpha_D", "α_D")}
@@ -41,7 +41,7 @@ def _scaling_panel(ax, points, exponents, sweep, alpha):
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test loss (nats, Zipf-weighted)")
     ax.set_title(f"{'(a)' if sweep == 'width' else '(b)'} α+1 = {alpha + 1:g}")
-    ax.legend(loc="lower left")
+    legend_below(ax, fontsize=8)
 
 
 def scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: float, png_path) -> None:
@@ -62,5 +62,5 @@ def scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: float, png_pat
     ax.set_xlabel("theory exponent (α or α/(α+1))")
     ax.set_ylabel("fitted exponent")
     ax.set_title("(c) fitted against theory")
-    ax.legend(loc="upper left")
+    legend_below(ax, fontsize=8)
     save(fig, png_path)

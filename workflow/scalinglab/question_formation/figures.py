@@ -59,7 +59,7 @@ def fig4(loss: pd.DataFrame, evals: pd.DataFrame, niu_claim: float,
     ax_loss.set_xlabel("training step")
     ax_loss.set_ylabel("cross-entropy (nats/token)")
     ax_loss.set_ylim(0, max(4.5, float(loss["loss"].iloc[0]) * 1.05))
-    ax_loss.legend(loc="upper right", fontsize=7)
+    style.legend_below(ax_loss, fontsize=8)
     ax_loss.set_title("Loss: plateaus and drops")
     markers = {"sequence_accuracy": ("o", "-", "sequence"),
                "first_word_accuracy": ("s", "--", "first word")}
@@ -72,7 +72,7 @@ def fig4(loss: pd.DataFrame, evals: pd.DataFrame, niu_claim: float,
     ax_acc.set_ylim(-0.02, 1.02)
     ax_acc.set_xlabel("training step")
     ax_acc.set_ylabel("accuracy (fraction of pairs)")
-    ax_acc.legend(loc="upper left")
+    style.legend_below(ax_acc, fontsize=8)
     ax_acc.set_title("Greedy decoding accuracy")
     if title:
         fig.suptitle(title)

@@ -47,7 +47,7 @@ rule capacity_fit:
         fit=report(
             f"{CAPACITY}/fit.json",
             caption="../report/capacity_fit.rst",
-            category=report_category("capacity"),
+            category=report_category("niu"),
             labels={"table": "capacity: exponent of N_min against D"},
         ),
         runs=f"{CAPACITY}/runs.csv",
@@ -76,7 +76,7 @@ rule capacity_figure:
         figure=report(
             figure("capacity_n_vs_d"),
             caption="../report/capacity_n_vs_d.rst",
-            category=report_category("capacity"),
+            category=report_category("niu"),
             labels={"figure": "05b N_min against D (capacity)"},
         ),
     log:

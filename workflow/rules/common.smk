@@ -8,7 +8,6 @@ from pathlib import Path
 from snakemake.io import apply_wildcards as _apply_wildcards
 from snakemake.io import get_flag_value as _get_flag_value
 from snakemake.io import is_flagged as _is_flagged
-from snakemake.iocontainers import InputFiles as _InputFiles
 from snakemake.iocontainers import Wildcards as _Wildcards
 
 from scalinglab.model import GPTConfig, model_shape
@@ -398,8 +397,9 @@ def report_entries():
             wc = r.get_wildcards(target)
             wildcards = _Wildcards(fromdict=wc)
             # positional: input, output, job (snakefmt reads `params`/`output` at a line start as directives)
+            # the rule's real inputs: a param may be a function of them (capacity's captions)
             expanded, _ = r.expand_params(
-                wildcards, _InputFiles(), r.expand_output(wildcards)[0], None
+                wildcards, r.expand_input(wildcards)[0], r.expand_output(wildcards)[0], None
             )
             caption = (
                 None

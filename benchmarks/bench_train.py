@@ -1,7 +1,7 @@
 """Training throughput: tokens/s and MFU of a named model on this device, after warm-up.
 
     python benchmarks/bench_train.py --model gpt2 --micro-batch 16 --compile   # one GPU, bf16
-    python benchmarks/bench_train.py --model demo-s --block-size 64 --micro-batch 16   # CPU
+    python benchmarks/bench_train.py --model demo-25k --block-size 64 --micro-batch 16   # CPU
 
 Times full optimizer steps (forward, backward, AdamW (fused on CUDA), clipping) on random tokens
 through the same model and optimizer code the trainer uses. MFU = tokens/s x
@@ -34,7 +34,7 @@ def ladder() -> dict:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="demo-s")
+    p.add_argument("--model", default="demo-25k")
     p.add_argument("--block-size", type=int, default=None, help="default: 1024 on CUDA, 64 on CPU")
     p.add_argument("--vocab-size", type=int, default=None, help="default: 50304 on CUDA (GPT-2 padded), 512 on CPU")
     p.add_argument("--micro-batch", type=int, default=16)

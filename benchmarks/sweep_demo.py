@@ -156,7 +156,7 @@ def report_isoflop(cfg, out, summaries, val, th, fits):
     print(tables["isoflop"][[c for c in cols if c in tables["isoflop"]]].to_string(index=False))
     al = tables["allocation"]
     print(f"\nAllocation exponents (theory a = {th['a']:.3f}, b = {th['b']:.3f}):")
-    print(al[[c for c in ("fit", "parameter", "value", "lo", "hi") if c in al]].to_string(index=False))
+    print(al[[c for c in ("fit", "parameter", "fitted", "lo", "hi") if c in al]].to_string(index=False))
     if "irreducible" in tables:
         print(tables["irreducible"].to_string(index=False))
     print(tables["approach3"].to_string(index=False))
@@ -173,7 +173,7 @@ def report_kaplan(cfg, out, summaries, val, sidecars, th, fits):
                                tolerance=fits["irreducible_tolerance"], n_grid=fits["approach1_grid"])
     k = tables["kaplan"]
     print(f"\nKaplan fits (theory alpha_N = {th['alpha_N']:.3f}, alpha_D = {th['alpha_D']:.3f}):")
-    print(k[[c for c in ("fit", "parameter", "value", "lo", "hi") if c in k]].to_string(index=False))
+    print(k[[c for c in ("fit", "parameter", "fitted", "lo", "hi") if c in k]].to_string(index=False))
     if "irreducible" in tables:
         print(tables["irreducible"].to_string(index=False))
     return tables

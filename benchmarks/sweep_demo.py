@@ -7,7 +7,7 @@ experiments, fits); it is merged over demo.yaml, so it need only hold what chang
 in --out (a run whose spec is unchanged is not retrained), so refitting is cheap.
 
     nice -n 10 python benchmarks/sweep_demo.py --candidate cand.yaml --out /tmp/sweep [--jobs 2]
-        [--experiments isoflop kaplan data_fraction] [--models demo-xs demo-s]
+        [--experiments isoflop kaplan data_fraction] [--models demo-1k demo-2k] [--fits chinchilla kaplan]
 
 CPU seconds come from the kernel's rusage of each training process (user + sys), so they hold on
 a contended machine; the demo's training wall time on 2 cores is about their sum / 2.
@@ -188,6 +188,8 @@ def main() -> None:
     parser.add_argument("--experiments", nargs="+", default=["isoflop", "kaplan", "data_fraction"])
     parser.add_argument("--models", nargs="+", help="only these models (a partial sweep)")
     parser.add_argument("--no-fit", action="store_true")
+    parser.add_argument("--fits", nargs="+", default=["chinchilla", "kaplan"], choices=["chinchilla", "kaplan"],
+                        help="which fits to print (Kaplan's bootstrap is the slow one)")
     args = parser.parse_args()
 
     cfg = yaml.safe_load((REPO / "workflow/config/demo.yaml").read_text())
@@ -225,9 +227,9 @@ def main() -> None:
     print(f"\nTRAINING TOTAL {total:.0f} CPU-s = {total / 120:.1f} min on 2 cores")
     if args.no_fit:
         return
-    if "isoflop" in per_exp:
+    if "isoflop" in per_exp and "chinchilla" in args.fits:
         report_isoflop(cfg, out, per_exp["isoflop"] + per_exp.get("kaplan", []), val, th, fits)
-    if "kaplan" in per_exp:
+    if "kaplan" in per_exp and "kaplan" in args.fits:
         sidecars = sorted(str(p) for p in (ddir / "subsets").glob("*.json"))
         report_kaplan(cfg, out, per_exp["kaplan"], val, sidecars, th, fits)
     if "data_fraction" in per_exp:

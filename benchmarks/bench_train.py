@@ -1,7 +1,7 @@
 """Training throughput of the trainer itself: tokens/s and MFU of a named model, after warm-up.
 
     python benchmarks/bench_train.py --model gpt2 --micro-batch 16 --compile   # one GPU, bf16
-    python benchmarks/bench_train.py --model demo-s --block-size 64 --micro-batch 16   # CPU
+    python benchmarks/bench_train.py --model demo-25k --block-size 64 --micro-batch 16   # CPU
 
 Runs ``scalinglab.train.train_run`` (the code every training job runs: its model, AdamW fused on
 CUDA, clipping, padded vocabulary, batches drawn fresh each step from a token file in the seeded
@@ -52,7 +52,7 @@ def write_tokens(path: Path, n: int, vocab: int, seed: int) -> str:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="demo-s")
+    p.add_argument("--model", default="demo-25k")
     p.add_argument("--block-size", type=int, default=None, help="default: 1024 on CUDA, 64 on CPU")
     p.add_argument("--vocab-size", type=int, default=None, help="default: 50257 on CUDA (GPT-2), 512 on CPU")
     p.add_argument("--micro-batch", type=int, default=16)

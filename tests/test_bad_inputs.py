@@ -480,13 +480,13 @@ def config_file(content: str | dict, name="bad.yaml"):
 
 
 TOO_LONG = {"experiments": {"toolong": dict(
-    models=["demo-xs"], fractions=[0.001], seeds=[0],
+    models=["demo-1k"], fractions=[0.001], seeds=[0],
     train=dict(block_size=8192, batch_tokens=8192, micro_batch=1))}}
-TOO_LONG_RUN = "results/train/toolong/demo-xs_f0.001_s0/summary.json"
+TOO_LONG_RUN = "results/train/toolong/demo-1k_f0.001_s0/summary.json"
 
 
 def experiment(name="x", **override):
-    exp = dict(models=["demo-xs"], fractions=[0.001], seeds=[0])
+    exp = dict(models=["demo-1k"], fractions=[0.001], seeds=[0])
     exp.update(override)
     return {"experiments": {name: exp}}
 
@@ -645,10 +645,10 @@ def test_one_unreadable_checkpoint_of_several_still_resumes(tmp_path, tokens):
 def test_a_good_experiment_passes_the_preflight_and_trains(prepared):
     """The other side of the preflight: it lets a fitting experiment through to its training jobs."""
     ok = config_file({"experiments": {"tiny_ok": dict(
-        models=["demo-xs"], fractions=[0.001], seeds=[0],
+        models=["demo-1k"], fractions=[0.001], seeds=[0],
         train=dict(max_steps=2, eval_interval=1, eval_batches=1, checkpoint_interval=1, warmup_steps=1))}},
         "tiny_ok.yaml")(prepared)
-    target = "results/train/tiny_ok/demo-xs_f0.001_s0/summary.json"
+    target = "results/train/tiny_ok/demo-1k_f0.001_s0/summary.json"
     proc = snakemake(prepared, [DEMO, ok], target)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert json.loads((prepared / "results/train/tiny_ok/preflight.json").read_text())["grad_accum"] >= 1

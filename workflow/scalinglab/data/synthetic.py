@@ -20,7 +20,8 @@ Boundary caveat: the formula assumes the predictor knows the phase (its position
 document). A context window that starts mid-document does not, until it has seen an end-of-text
 token or enough of a fact to place it; the excess is confined to those first tokens (at most about
 log(m·ℓ+1) nats over them), so averaged over a window it shrinks like (m·ℓ+1)/block_size. Keep
-documents short against block_size (the demo: 65 tokens per document).
+documents short against block_size (the demo: documents of exactly block_size = 64 tokens, so
+every window starts at a document boundary and the formula is the floor of the windows).
 
 Determinism: everything comes from ``numpy.random.default_rng(seed)`` (PCG64), whose stream is
 fixed for the pinned numpy; documents are generated in batches of a fixed size, so the output does

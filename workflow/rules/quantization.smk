@@ -1,5 +1,7 @@
 # Rules: the quantization model (Michaud et al. 2023) on multitask sparse parity.
-# One job per (sweep, alpha): results/quantization/sweeps/{width,data}_a{alpha}.csv; then one fit and figure 12.
+# One job per (sweep, alpha): results/quantization/sweeps/{width,data}_a{alpha}.csv and the per-subtask
+# learning curves curves/{width,data}_a{alpha}.csv; then one fit (exponents.csv, one row per alpha),
+# figure 12 and the subtask-curves figure.
 QUANTIZATION = f"{RESULTS}/quantization"
 
 
@@ -13,6 +15,7 @@ def quantization_alphas():
 rule quantization_sweep:
     output:
         points=f"{QUANTIZATION}/sweeps/{{sweep}}_a{{alpha}}.csv",
+        curves=f"{QUANTIZATION}/curves/{{sweep}}_a{{alpha}}.csv",
     log:
         f"{RESULTS}/logs/quantization/{{sweep}}_a{{alpha}}.log",
     benchmark:
@@ -34,6 +37,7 @@ rule quantization_fit:
         sweeps=expand(f"{QUANTIZATION}/sweeps/{{sweep}}_a{{alpha}}.csv", sweep=["width", "data"], alpha=quantization_alphas()),
     output:
         points=f"{QUANTIZATION}/points.csv",
+        fits=f"{QUANTIZATION}/fits.csv",
         exponents=report(
             f"{QUANTIZATION}/exponents.csv",
             caption="../report/quantization_exponents.rst",
@@ -49,7 +53,7 @@ rule quantization_fit:
 rule quantization_scaling:
     input:
         points=rules.quantization_fit.output.points,
-        exponents=rules.quantization_fit.output.exponents,
+        fits=rules.quantization_fit.output.fits,
     output:
         png=report(
             figure("quantization_scaling"),
@@ -63,4 +67,23 @@ rule quantization_scaling:
         f"../../{SCRIPTS}/quantization_scaling.py"
 
 
-ALL_TARGETS += [rules.quantization_fit.output.exponents, figure("quantization_scaling")]
+rule quantization_subtask_curves:
+    """Per-subtask learning curves (Michaud et al. 2023 Fig. 5): each quantum is learned abruptly."""
+    input:
+        curves=f"{QUANTIZATION}/curves/width_a{float(config['quantization']['alpha']):g}.csv",
+    output:
+        png=report(
+            figure("quantization_subtask_curves"),
+            caption="../report/quantization_subtask_curves.rst",
+            category="Michaud et al. 2023",
+            labels={"figure": "13 subtask learning curves"},
+        ),
+        transitions=f"{QUANTIZATION}/subtask_transitions.csv",
+    log:
+        f"{RESULTS}/logs/quantization/subtask_curves.log",
+    script:
+        f"../../{SCRIPTS}/quantization_subtask_curves.py"
+
+
+ALL_TARGETS += [rules.quantization_fit.output.exponents, figure("quantization_scaling"),
+                figure("quantization_subtask_curves"), rules.quantization_subtask_curves.output.transitions]

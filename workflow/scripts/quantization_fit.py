@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scalinglab.quantization.fit import fit_sweep_exponents, mark_fit_range
+from scalinglab.quantization.fit import exponents_table, fit_sweep_exponents, mark_fit_range
 
 
 def write(table, path):
@@ -19,10 +19,12 @@ def main(snakemake):
     q = snakemake.config["quantization"]
     points = pd.concat([pd.read_csv(p) for p in snakemake.input.sweeps], ignore_index=True)
     points = mark_fit_range(points, q["n_tasks"], q["fit"]["min_quanta"], q["fit"]["max_quanta_fraction"])
-    exponents = fit_sweep_exponents(points, level=q["fit"]["level"])
+    fits = fit_sweep_exponents(points, level=q["fit"]["level"])
+    exponents = exponents_table(fits, q["n_tasks"])
     write(points, snakemake.output.points)
+    write(fits, snakemake.output.fits)
     write(exponents, snakemake.output.exponents)
-    Path(snakemake.log[0]).write_text(exponents.to_string(index=False) + "\n")
+    Path(snakemake.log[0]).write_text(fits.to_string(index=False) + "\n")
 
 
 try:

@@ -260,3 +260,34 @@ def test_bad_sweep_sizes_fail_clearly():
 def test_power_law_fit_rejects_bad_points(x, loss, message):
     with pytest.raises(ValueError, match=message):
         fit_power_law(x, loss)
+
+
+def test_subtask_curves_figure_is_written(tmp_path):
+    from scalinglab.quantization.figures import plot_subtask_curves
+    steps = np.arange(0, 501, 50)
+    curves = pd.DataFrame([dict(step=s, width=w, task=t, frequency=1 / t,
+                                loss=math.log(2) / (1 + np.exp((s - 100 * t) / 10)))
+                           for w in (8, 16, 32, 64) for t in (1, 2, 3, 4) for s in steps])
+    png = tmp_path / "quantization_subtask_curves.png"
+    plot_subtask_curves(curves, alpha=0.4, png_path=png)
+    assert png.stat().st_size > 10_000 and png.with_suffix(".pdf").exists()
+
+
+def test_dropping_finished_members_leaves_the_others_unchanged():
+    """MLPStack.select carries weights and Adam state: kept members train exactly as before."""
+    torch.manual_seed(0)
+    x, y = torch.randn(3, 16, 9), torch.randint(0, 2, (3, 16))
+
+    def steps(stack, opt, xs, ys, n):
+        for _ in range(n):
+            opt.zero_grad()
+            stack.member_losses(xs, ys).sum().backward()
+            opt.step()
+
+    full = MLPStack(9, [5, 5, 5], seeds=[1, 2, 3])
+    opt = torch.optim.Adam(full.parameters(), lr=1e-2)
+    steps(full, opt, x, y, 4)
+    part, part_opt = full.select([0, 2], opt)
+    steps(full, opt, x, y, 4)
+    steps(part, part_opt, x[[0, 2]], y[[0, 2]], 4)
+    torch.testing.assert_close(part(x[[0, 2]]), full(x)[[0, 2]])

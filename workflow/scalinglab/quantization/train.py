@@ -160,32 +160,39 @@ def train_data_sweep(task: SparseParityTask, sizes, width: int, max_steps: int, 
     curves = []
     start = time.perf_counter()
     step = 0
+    active = np.arange(m)  # members still training; a finished one is dropped from the stack
     for step in tqdm(range(1, max_steps + 1), desc=f"data sweep alpha={task.alpha:g}", mininterval=2,
                      disable=None):
-        # Member j draws its minibatch uniformly from the first sizes[j] samples (many epochs).
-        idx = (torch.rand(m, batch_size, generator=batches) * upper).long()
+        # Member j draws its minibatch uniformly from the first sizes[j] samples (many epochs);
+        # every member's indices are drawn, so dropping finished members changes no one's batches.
+        idx = (torch.rand(m, batch_size, generator=batches) * upper).long()[active]
         x, y = task.encode(tasks_all[idx].reshape(-1), bits_all[idx].reshape(-1, task.n_bits))
-        losses = stack.member_losses(x.reshape(m, batch_size, -1).to(device), y.reshape(m, -1).to(device))
+        k = len(active)
+        losses = stack.member_losses(x.reshape(k, batch_size, -1).to(device), y.reshape(k, -1).to(device))
         opt.zero_grad(set_to_none=True)
         losses.sum().backward()
         opt.step()
         if step % eval_every == 0 or step == max_steps:
             with torch.no_grad():
                 val = stack.member_losses(x_val, y_val).cpu().numpy()
-            improved = val < best_val
+            improved = val < best_val[active]
             test = per_task_losses(stack, x_test, y_test, t_test, task.n_tasks)
-            curves += _curve_rows(step, sizes, "samples", test, task.frequencies)
-            best_task_losses[improved] = test[improved]
-            best_step[improved] = step
-            best_val = np.where(improved, val, best_val)
-            bad_evals = np.where(improved, 0, bad_evals + 1)
+            curves += _curve_rows(step, [sizes[j] for j in active], "samples", test, task.frequencies)
+            gained = active[improved]
+            best_task_losses[gained] = test[improved]
+            best_step[gained] = step
+            best_val[gained] = val[improved]
+            bad_evals[active] = np.where(improved, 0, bad_evals[active] + 1)
             if log_every and step % log_every == 0:
                 log.info("step %d  val by D %s  (%d/%d stopped, %.0f samples/s)", step,
-                         " ".join(f"{s}:{v:.3f}" for s, v in zip(sizes, val)),
-                         int((bad_evals >= patience).sum()), m,
-                         step * batch_size * m / (time.perf_counter() - start))
-            if (bad_evals >= patience).all():
+                         " ".join(f"{sizes[j]}:{v:.3f}" for j, v in zip(active, val)),
+                         m - len(active), m, step * batch_size * len(active) / (time.perf_counter() - start))
+            done = bad_evals[active] >= patience
+            if done.all():
                 break
+            if done.any():
+                stack, opt = stack.select(list(np.flatnonzero(~done)), opt)
+                active = active[~done]
     elapsed = time.perf_counter() - start
     rows = [_row(task, width, samples=s, steps=step, task_losses=tl, elapsed=elapsed,
                  best_step=int(bs), epochs_at_best=round(bs * batch_size / s, 2),

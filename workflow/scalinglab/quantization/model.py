@@ -61,8 +61,9 @@ class MLPStack(nn.Module):
     def select(self, keep: list[int], optimizer: torch.optim.Adam | None = None) -> "MLPStack":
         """A stack of the members `keep` (equal widths), their weights and Adam state carried over.
 
-        Returns the new stack, or (stack, optimizer) when `optimizer` is given. Adam is elementwise and members share no parameters, so a kept member trains on exactly
-        as it would in the full stack; dropping finished members saves their compute.
+        Returns the new stack, or (stack, optimizer) when `optimizer` is given. Adam is elementwise
+        and members share no parameters, so a kept member trains on as it would in the full
+        stack (up to floating-point summation order); dropping finished members saves compute.
         """
         if len(set(self.widths)) != 1:
             raise ValueError("MLPStack.select: members need equal widths")

@@ -1,7 +1,12 @@
 # scalinglab: scaling laws and associative memory, end to end.
 # Paper scale:  snakemake --cores all --profile profiles/slurm
 # Laptop demo:  snakemake --cores 2 --configfile workflow/config/demo.yaml
+import os
+import sys
+
 from snakemake.utils import min_version, validate
+
+from scalinglab.config import ConfigError, check_config
 
 min_version("9.19")
 
@@ -9,7 +14,14 @@ min_version("9.19")
 configfile: "config.yaml"
 
 
-# Defaults live in the schema; validation fills them in and rejects unknown keys.
+# Defaults live in the schema. check_config names the first bad key in one line (experiments'
+# `train:` overrides included); validate() then fills in the defaults.
+try:
+    check_config(
+        config, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml")
+    )
+except ConfigError as err:
+    sys.exit(f"config error: {err}")
 validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
 
 

@@ -12,7 +12,7 @@ from scalinglab.fits.chinchilla import (allocation_exponents, bootstrap_chinchil
 from scalinglab.fits.checks import FitInputError
 from scalinglab.fits.envelope import LearningCurve, fit_chinchilla_approach1, loss_envelope
 from scalinglab.fits.isoflop import fit_chinchilla_approach2
-from scalinglab.fits.public_points import read_points
+from scalinglab.fits.public_points import SHIPPED_POINTS, read_points
 from scalinglab.fits.published import BESIROGLU_2024, BESIROGLU_2024_E_PRECISE, HOFFMANN_2022
 
 TRUE = HOFFMANN_2022
@@ -58,8 +58,8 @@ def test_approach3_recovers_its_own_law_with_noise():
     assert grid == pytest.approx(1, abs=0.01)
 
 
-def test_public_points_refit_matches_the_replication(shared_data):
-    pts = read_points(shared_data / "chinchilla_fig4_points.csv")
+def test_public_points_refit_matches_the_replication():
+    pts = read_points(SHIPPED_POINTS)
     assert pts.N.size == 240 and pts.n_dropped == 5
     fit = fit_chinchilla_approach3(pts.N, pts.D, pts.loss)
     assert fit.E == pytest.approx(BESIROGLU_2024_E_PRECISE, abs=0.005)

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglab.fits.figures_chinchilla import (plot_chinchilla_contours, plot_chinchilla_isoflop,
-                                           plot_public_refit)
-from scalinglab.fits.figures_kaplan import (plot_kaplan_joint, plot_kaplan_learning_curves,
-                                       plot_kaplan_power_laws)
+from scalinglab.fits.figures import (chinchilla_fig4_contours, chinchilla_fig3_isoflop,
+                                           chinchilla_public_refit)
+from scalinglab.fits.figures import (kaplan_fig4_loss_n_d, kaplan_fig2_learning_curves,
+                                       kaplan_fig1_power_laws)
 from scalinglab.style import save
 from scalinglab.fits.analysis import chinchilla_runs, kaplan_runs
 from scalinglab.fits.checks import FitInputError
@@ -86,9 +86,9 @@ def test_chinchilla_runs_recover_the_law_and_its_floor(runs, tmp_path):
     assert (tables["allocation"]["note"] == "").all()
     # Figures 9 and 10 draw from the same data (smoke: they render and save).
     curves_df = rows.rename(columns={"val_loss": "loss"})
-    save(plot_chinchilla_isoflop(json.loads(json.dumps(data, default=float)), curves_df),
+    save(chinchilla_fig3_isoflop(json.loads(json.dumps(data, default=float)), curves_df),
          tmp_path / "iso.png")
-    save(plot_chinchilla_contours(data), tmp_path / "contours.png")
+    save(chinchilla_fig4_contours(data), tmp_path / "contours.png")
     assert (tmp_path / "iso.png").stat().st_size > 10_000 and (tmp_path / "iso.pdf").exists()
 
 
@@ -107,21 +107,21 @@ def test_kaplan_runs_tables_and_figures(runs, tmp_path):
     # At fixed D = 1e7 tokens the L(N) floor is E + B / D^beta, not E alone.
     assert e == pytest.approx(LAW.E + LAW.B / 1e7 ** LAW.beta, abs=0.15)
     curves_df = rows.rename(columns={"val_loss": "loss"})
-    for name, fig in (("p", plot_kaplan_power_laws(data, curves_df)),
-                      ("j", plot_kaplan_joint(data)),
-                      ("l", plot_kaplan_learning_curves(data, curves_df))):
+    for name, fig in (("p", kaplan_fig1_power_laws(data, curves_df)),
+                      ("j", kaplan_fig4_loss_n_d(data)),
+                      ("l", kaplan_fig2_learning_curves(data, curves_df))):
         save(fig, tmp_path / f"{name}.png")
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
 
 
-def test_public_refit_figure(shared_data, tmp_path):
+def test_public_refit_figure(tmp_path):
     from scalinglab.fits.analysis import public_refit
-    from scalinglab.fits.public_points import read_points
-    pts = read_points(shared_data / "chinchilla_fig4_points.csv")
+    from scalinglab.fits.public_points import SHIPPED_POINTS, read_points
+    pts = read_points(SHIPPED_POINTS)
     sub = slice(None, None, 3)  # a third of the points keeps this quick
     table, samples, fit = public_refit(pts.N[sub], pts.D[sub], pts.loss[sub], delta=1e-3,
                                        n_boot=4, level=0.8, seed=0)
-    save(plot_public_refit(pts.N, pts.D, pts.loss, fit, samples), tmp_path / "pub.png")
+    save(chinchilla_public_refit(pts.N, pts.D, pts.loss, fit, samples), tmp_path / "pub.png")
     assert (tmp_path / "pub.png").stat().st_size > 10_000
     assert list(table["parameter"][:5]) == ["E", "A", "B", "alpha", "beta"]
 

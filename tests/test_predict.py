@@ -92,9 +92,9 @@ def test_too_few_fit_points():
         check_extrapolation(N, D, L, held, [chinchilla_form(n_starts=50)], n_boot=0)
 
 
-def test_public_points_extrapolation(shared_data):
-    from scalinglab.fits.public_points import read_points
-    p = read_points(shared_data / "chinchilla_fig4_points.csv")
+def test_public_points_extrapolation():
+    from scalinglab.fits.public_points import SHIPPED_POINTS, read_points
+    p = read_points(SHIPPED_POINTS)
     held = holdout_mask(p.N, p.D, threshold=1e21)
     pred, _ = check_extrapolation(p.N, p.D, p.loss, held, [chinchilla_form(n_starts=300)],
                                   n_boot=0, dataset="public")
@@ -106,7 +106,7 @@ def test_public_points_extrapolation(shared_data):
 
 def test_report_plan_and_figures(tmp_path):
     """The report's plan and both figures build from real planner / extrapolation output."""
-    from scalinglab.predict.figures import extrapolation_figure, plan_figure
+    from scalinglab.predict.figures import extrapolation, plan_contours
     from scalinglab.style import save
     from scalinglab.predict.laws import published_laws
     from scalinglab.predict.report import make_plan
@@ -116,11 +116,11 @@ def test_report_plan_and_figures(tmp_path):
     assert [r["law"] for r in plan["inference_aware"]] == ["Kaplan 2020", "Hoffmann A3",
                                                             "Besiroglu refit"]
     laws = published_laws()
-    save(plan_figure(plan, laws[-1], laws), tmp_path / "plan.png")
+    save(plan_contours(plan, laws[-1], laws), tmp_path / "plan.png")
     N, D, L, _ = isoflop_grid()
     pred, _ = check_extrapolation(N, D, L, holdout_mask(N, D), [chinchilla_form(n_starts=50)],
                                   n_boot=5)
-    save(extrapolation_figure(pred, "synthetic"), tmp_path / "ex.png")
+    save(extrapolation(pred, "synthetic"), tmp_path / "ex.png")
     for name in ("plan", "ex"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
         assert (tmp_path / f"{name}.pdf").is_file()

@@ -263,13 +263,13 @@ def test_power_law_fit_rejects_bad_points(x, loss, message):
 
 
 def test_subtask_curves_figure_is_written(tmp_path):
-    from scalinglab.quantization.figures import plot_subtask_curves
+    from scalinglab.quantization.figures import subtask_curves
     steps = np.arange(0, 501, 50)
     curves = pd.DataFrame([dict(step=s, width=w, task=t, frequency=1 / t,
                                 loss=math.log(2) / (1 + np.exp((s - 100 * t) / 10)))
                            for w in (8, 16, 32, 64) for t in (1, 2, 3, 4) for s in steps])
     png = tmp_path / "quantization_subtask_curves.png"
-    plot_subtask_curves(curves, alpha=0.4, png_path=png)
+    subtask_curves(curves, alpha=0.4, png_path=png)
     assert png.stat().st_size > 10_000 and png.with_suffix(".pdf").exists()
 
 

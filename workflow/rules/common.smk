@@ -1,12 +1,38 @@
-# Helpers shared by the rule files. Only wiring here: the science lives in workflow/scalinglab.
+# Helpers of the rule files (every function and path constant lives here, so that the rule files
+# hold only rules, as snakemake --lint asks). Only wiring here: the science lives in workflow/scalinglab.
 import math
+import os
+import sys
 from pathlib import Path
+
+from scalinglab.model import GPTConfig, model_shape
+from scalinglab.train.config import TrainConfig, merge_train
 
 # Every rule file appends the final products it wants `rule all` to build.
 ALL_TARGETS = []
 
 RESULTS = "results"
+
+# Every wildcard: a name from the config (schema $defs/name), one path component, never '..'.
+NAME = r"[A-Za-z0-9_-][A-Za-z0-9._-]*"
+
+
+wildcard_constraints:
+    experiment=NAME,
+    run=NAME,
+    checkpoint=NAME,
+    dataset="runs|public",
+    sweep="width|data",
+    alpha=r"[0-9][0-9.e+-]*",
+
+
 SCRIPTS = "workflow/scripts"
+# The one script of every rule: it calls scalinglab.<analysis>.stages.<rule> (scalinglab.adapter).
+STAGE = "../scripts/stage.py"
+# Software of each rule, used with --software-deployment-method conda (the data stage and
+# training, or everything else).
+TRAIN_ENV = "../../envs/train.yaml"
+ANALYSIS_ENV = "../../envs/analysis.yaml"
 CAPTIONS = "workflow/report"
 
 
@@ -28,6 +54,24 @@ def subset_json(fraction):
 
 
 VAL_JSON = f"{RESULTS}/data/val.json"
+
+# Results of each analysis: results/<analysis>/ (one name per analysis).
+MEMORY = f"{RESULTS}/memory"
+QUESTION_FORMATION = f"{RESULTS}/question_formation"
+FITS = f"{RESULTS}/fits"
+KAPLAN_CAT = "Kaplan et al. 2020"
+CHINCHILLA_CAT = "Hoffmann et al. 2022"
+
+
+# The copy of the public points shipped inside the package (its source: fits/data/README.md).
+SHIPPED_CHINCHILLA_POINTS = os.path.relpath(
+    os.path.join(
+        workflow.basedir, "workflow/scalinglab/fits/data/chinchilla_fig4_points.csv"
+    )
+)
+QUANTIZATION = f"{RESULTS}/quantization"
+PREDICT = f"{RESULTS}/predict"
+PREDICT_CATEGORY = "Prediction and planning"
 
 
 def experiment_runs(experiment):
@@ -65,15 +109,177 @@ def run_summaries(experiment):
     """summary.json of every run of an experiment (the inputs of fits and figures)."""
     if experiment not in config["experiments"]:
         return []
-    return [f"{run_dir(experiment, run)}/summary.json" for run in experiment_runs(experiment)]
+    return [
+        f"{run_dir(experiment, run)}/summary.json"
+        for run in experiment_runs(experiment)
+    ]
 
 
 def run_metrics(experiment):
     if experiment not in config["experiments"]:
         return []
-    return [f"{run_dir(experiment, run)}/metrics.csv" for run in experiment_runs(experiment)]
+    return [
+        f"{run_dir(experiment, run)}/metrics.csv" for run in experiment_runs(experiment)
+    ]
 
 
 def figure(name):
     """A figure target: results/figures/<name>.png (a .pdf is written beside it)."""
     return f"{RESULTS}/figures/{name}.png"
+
+
+# ---- data
+
+
+def _check_experiment_fractions():
+    """Every experiment trains on subsets the data stage makes: its fractions must be in data.fractions."""
+    made = {fraction_label(f) for f in config["data"]["fractions"]}
+    for name, exp in config["experiments"].items():
+        missing = [f for f in exp["fractions"] if fraction_label(f) not in made]
+        if missing:
+            sys.exit(
+                f"config error: experiments.{name}.fractions has {missing} not in data.fractions "
+                f"{config['data']['fractions']}: add them to data.fractions"
+            )
+
+
+# ---- train
+
+
+def train_settings(experiment):
+    """The global `train` section with the experiment's overrides on top (nested dicts merge)."""
+    return merge_train(config["train"], config["experiments"][experiment].get("train"))
+
+
+def train_run_spec(wildcards):
+    runs = experiment_runs(wildcards.experiment)
+    if wildcards.run not in runs:
+        raise ValueError(
+            f"run {wildcards.run!r} is not part of experiment {wildcards.experiment!r}"
+        )
+    return runs[wildcards.run]
+
+
+def train_resources(experiment):
+    return {
+        **dict(gpus=0, threads=2, mem_mb=8000, runtime_min=60),
+        **train_settings(experiment).get("resources", {}),
+    }
+
+
+# ---- memory
+
+
+def memory_checkpoints():
+    """{checkpoint id: spec}: one per run of memory.experiment, plus `openai-<model>` when enabled."""
+    m = config["memory"]
+    if m["experiment"] not in config["experiments"]:
+        raise ValueError(
+            f"memory.experiment={m['experiment']!r} is not under `experiments:` "
+            f"(known: {', '.join(config['experiments']) or 'none'}); name one of them"
+        )
+    ids = {
+        run: dict(
+            kind="own",
+            run=run,
+            run_dir=run_dir(m["experiment"], run),
+            model=None,
+            fraction=spec["fraction"],
+        )
+        for run, spec in experiment_runs(m["experiment"]).items()
+    }
+    if m["pretrained"]["enabled"]:
+        for model in m["pretrained"]["models"]:
+            ids[f"openai-{model}"] = dict(
+                kind="pretrained",
+                run=None,
+                run_dir=None,
+                model=model,
+                fraction=m["pretrained"]["memory_fraction"],
+            )
+    return ids
+
+
+def memory_spec(wildcards):
+    ids = memory_checkpoints()
+    if wildcards.checkpoint not in ids:
+        raise ValueError(
+            f"memory checkpoint {wildcards.checkpoint!r} is unknown (known: {', '.join(ids)})"
+        )
+    return ids[wildcards.checkpoint]
+
+
+def memory_states_input(wildcards):
+    spec = memory_spec(wildcards)
+    inputs = dict(val=VAL_JSON, train=subset_json(spec["fraction"]))
+    if spec["kind"] == "own":
+        inputs.update(
+            run_summary=f"{spec['run_dir']}/summary.json",
+            weights=f"{spec['run_dir']}/model.safetensors",
+        )
+    return inputs
+
+
+def memory_label(spec):
+    if spec["kind"] == "pretrained":
+        return f"OpenAI {spec['model']}"
+    run = experiment_runs(config["memory"]["experiment"])[spec["run"]]
+    return f"{run['model']} @ {run['fraction'] * 100:g}% of the data"
+
+
+# ---- fits
+
+
+def chinchilla_points_csv():
+    """The public points: the shipped copy (null or empty), the downloaded one (`download`), or a file."""
+    choice = config["fits"]["chinchilla_points"]
+    if choice is None or choice == "":
+        return SHIPPED_CHINCHILLA_POINTS
+    if choice == "download":
+        return f"{FITS}/chinchilla_fig4_points.csv"
+    return choice
+
+
+def fit_experiment(key):
+    return config["fits"][key]
+
+
+def kaplan_subsets(wildcards=None):
+    exp = config["experiments"].get(fit_experiment("kaplan_experiment"))
+    return [] if exp is None else [subset_json(f) for f in exp["fractions"]]
+
+
+def chinchilla_run_summaries(wildcards=None):
+    """Approach 1 reads the learning curves of both experiments, Approaches 2-3 their finals."""
+    return run_summaries(fit_experiment("isoflop_experiment")) + run_summaries(
+        fit_experiment("kaplan_experiment")
+    )
+
+
+def chinchilla_run_metrics(wildcards=None):
+    return run_metrics(fit_experiment("isoflop_experiment")) + run_metrics(
+        fit_experiment("kaplan_experiment")
+    )
+
+
+# ---- quantization
+
+
+def quantization_alphas():
+    """The main alpha (panels a, b) and every alpha of the exponent sweep (panel c), as labels."""
+    q = config["quantization"]
+    alphas = [q["alpha"]] + list(q["exponent_sweep_alphas"])
+    return sorted({f"{float(a):g}" for a in alphas}, key=float)
+
+
+# ---- predict
+
+
+def predict_run_summaries(wildcards=None):
+    """summary.json of every run in the experiments the extrapolation check uses."""
+    return [s for e in config["predict"]["experiments"] for s in run_summaries(e)]
+
+
+def predict_datasets():
+    """'public' always; 'runs' when an experiment of predict.experiments is in the config."""
+    return ["runs", "public"] if predict_run_summaries() else ["public"]

@@ -1,33 +1,16 @@
 # Rules: scaling-law fits (Kaplan et al. 2020; Hoffmann et al. 2022 with Besiroglu et al. 2024's
-# replication) and their figures 6-11. The science is scalinglab.fits; figures scalinglab.fits.figures_kaplan, figures_chinchilla.
-FITS = f"{RESULTS}/fits"
-KAPLAN_CAT = "Kaplan et al. 2020"
-CHINCHILLA_CAT = "Hoffmann et al. 2022"
+# replication) and their figures 6-11. The science is scalinglab.fits; figures scalinglab.fits.figures.
 
 
-def chinchilla_points_csv():
-    """The public points: a local file named in the config, else the downloaded copy."""
-    return config["fits"]["chinchilla_points"] or f"{FITS}/chinchilla_fig4_points.csv"
-
-
-def fit_experiment(key):
-    return config["fits"][key]
-
-
-def kaplan_subsets(wildcards=None):
-    exp = config["experiments"].get(fit_experiment("kaplan_experiment"))
-    return [] if exp is None else [subset_json(f) for f in exp["fractions"]]
-
-
-def chinchilla_run_summaries(wildcards=None):
-    """Approach 1 reads the learning curves of both experiments, Approaches 2-3 their finals."""
-    return run_summaries(fit_experiment("isoflop_experiment")) + run_summaries(
-        fit_experiment("kaplan_experiment"))
-
-
-def chinchilla_run_metrics(wildcards=None):
-    return run_metrics(fit_experiment("isoflop_experiment")) + run_metrics(
-        fit_experiment("kaplan_experiment"))
+# Figures, tables and downloads run on the submitting host (seconds; no cluster job).
+localrules:
+    fits_fetch_chinchilla_points,
+    fits_kaplan_fig1_power_laws,
+    fits_kaplan_fig4_loss_n_d,
+    fits_kaplan_fig2_learning_curves,
+    fits_chinchilla_fig3_isoflop,
+    fits_chinchilla_fig4_contours,
+    fits_chinchilla_public_refit,
 
 
 rule fits_fetch_chinchilla_points:
@@ -36,10 +19,12 @@ rule fits_fetch_chinchilla_points:
         points=f"{FITS}/chinchilla_fig4_points.csv",
     log:
         f"{RESULTS}/logs/fits/fits_fetch_chinchilla_points.log",
+    conda:
+        ANALYSIS_ENV
     params:
         url=config["fits"]["chinchilla_points_url"],
     script:
-        "../scripts/fits_fetch_chinchilla_points.py"
+        STAGE
 
 
 rule fits_chinchilla_public:
@@ -47,20 +32,31 @@ rule fits_chinchilla_public:
     input:
         points=chinchilla_points_csv(),
     output:
-        table=report(f"{FITS}/chinchilla_public_approach3.csv",
-                     caption="../report/fits_chinchilla_public_table.rst",
-                     category=CHINCHILLA_CAT, labels={"table": "public points: Approach 3"}),
+        table=report(
+            f"{FITS}/chinchilla_public_approach3.csv",
+            caption="../report/fits_chinchilla_public_table.rst",
+            category=CHINCHILLA_CAT,
+            labels={"table": "public points: Approach 3"},
+        ),
         bootstrap=f"{FITS}/chinchilla_public_bootstrap.csv",
         fit=f"{FITS}/chinchilla_public_fit.json",
     log:
         f"{RESULTS}/logs/fits/fits_chinchilla_public.log",
     benchmark:
         f"{RESULTS}/benchmarks/fits/fits_chinchilla_public.tsv"
+    conda:
+        ANALYSIS_ENV
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        drop_highest_loss=config["fits"]["drop_highest_loss"],
+        huber_delta=config["fits"]["huber_delta"],
+        bootstrap_samples=config["fits"]["bootstrap_samples"],
+        interval_level=config["fits"]["interval_level"],
+        seed=config["seed"],
     script:
-        "../scripts/fits_chinchilla_public.py"
+        STAGE
 
 
 rule fits_chinchilla_runs:
@@ -70,28 +66,51 @@ rule fits_chinchilla_runs:
         metrics=chinchilla_run_metrics,
         val=VAL_JSON,
     output:
-        approach3=report(f"{FITS}/chinchilla_runs_approach3.csv",
-                         caption="../report/fits_chinchilla_runs_table.rst",
-                         category=CHINCHILLA_CAT, labels={"table": "own runs: Approach 3"}),
-        allocation=report(f"{FITS}/chinchilla_runs_allocation.csv",
-                          caption="../report/fits_chinchilla_allocation_table.rst",
-                          category=CHINCHILLA_CAT, labels={"table": "own runs: a and b"}),
-        irreducible=report(f"{FITS}/chinchilla_runs_irreducible.csv",
-                           caption="../report/fits_irreducible_table.rst",
-                           category=CHINCHILLA_CAT, labels={"table": "fitted E vs entropy"}),
-        isoflop=report(f"{FITS}/chinchilla_runs_isoflop.csv",
-                       caption="../report/fits_chinchilla_isoflop_table.rst",
-                       category=CHINCHILLA_CAT, labels={"table": "own runs: IsoFLOP minima"}),
+        approach3=report(
+            f"{FITS}/chinchilla_runs_approach3.csv",
+            caption="../report/fits_chinchilla_runs_table.rst",
+            category=CHINCHILLA_CAT,
+            labels={"table": "own runs: Approach 3"},
+        ),
+        allocation=report(
+            f"{FITS}/chinchilla_runs_allocation.csv",
+            caption="../report/fits_chinchilla_allocation_table.rst",
+            category=CHINCHILLA_CAT,
+            labels={"table": "own runs: a and b"},
+        ),
+        irreducible=report(
+            f"{FITS}/chinchilla_runs_irreducible.csv",
+            caption="../report/fits_irreducible_table.rst",
+            category=CHINCHILLA_CAT,
+            labels={"table": "fitted E vs entropy"},
+        ),
+        isoflop=report(
+            f"{FITS}/chinchilla_runs_isoflop.csv",
+            caption="../report/fits_chinchilla_isoflop_table.rst",
+            category=CHINCHILLA_CAT,
+            labels={"table": "own runs: IsoFLOP minima"},
+        ),
         fit=f"{FITS}/chinchilla_runs_fit.json",
     log:
         f"{RESULTS}/logs/fits/fits_chinchilla_runs.log",
     benchmark:
         f"{RESULTS}/benchmarks/fits/fits_chinchilla_runs.tsv"
+    conda:
+        ANALYSIS_ENV
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        n_column=config["fits"]["params"],
+        loss_column=config["fits"]["loss"],
+        huber_delta=config["fits"]["huber_delta"],
+        bootstrap_samples=config["fits"]["bootstrap_samples"],
+        interval_level=config["fits"]["interval_level"],
+        seed=config["seed"],
+        approach1_grid=config["fits"]["approach1_grid"],
+        irreducible_tolerance=config["fits"]["irreducible_tolerance"],
     script:
-        "../scripts/fits_chinchilla_runs.py"
+        STAGE
 
 
 rule fits_kaplan_runs:
@@ -102,24 +121,42 @@ rule fits_kaplan_runs:
         subsets=kaplan_subsets,
         val=VAL_JSON,
     output:
-        table=report(f"{FITS}/kaplan_runs.csv", caption="../report/fits_kaplan_table.rst",
-                     category=KAPLAN_CAT, labels={"table": "own runs: Kaplan laws"}),
-        irreducible=report(f"{FITS}/kaplan_runs_irreducible.csv",
-                           caption="../report/fits_irreducible_table.rst",
-                           category=KAPLAN_CAT, labels={"table": "fitted E vs entropy"}),
+        table=report(
+            f"{FITS}/kaplan_runs.csv",
+            caption="../report/fits_kaplan_table.rst",
+            category=KAPLAN_CAT,
+            labels={"table": "own runs: Kaplan laws"},
+        ),
+        irreducible=report(
+            f"{FITS}/kaplan_runs_irreducible.csv",
+            caption="../report/fits_irreducible_table.rst",
+            category=KAPLAN_CAT,
+            labels={"table": "fitted E vs entropy"},
+        ),
         fit=f"{FITS}/kaplan_runs_fit.json",
     log:
         f"{RESULTS}/logs/fits/fits_kaplan_runs.log",
     benchmark:
         f"{RESULTS}/benchmarks/fits/fits_kaplan_runs.tsv"
+    conda:
+        ANALYSIS_ENV
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        n_column=config["fits"]["params"],
+        loss_column=config["fits"]["loss"],
+        bootstrap_samples=config["fits"]["bootstrap_samples"],
+        interval_level=config["fits"]["interval_level"],
+        seed=config["seed"],
+        irreducible_tolerance=config["fits"]["irreducible_tolerance"],
+        approach1_grid=config["fits"]["approach1_grid"],
     script:
-        "../scripts/fits_kaplan_runs.py"
+        STAGE
 
 
 # ---- figures 6-11: one rule each, named targets under results/figures/
+
 
 rule fits_kaplan_fig1_power_laws:
     """Figure 6: loss against compute, data and parameters with power-law fits (Kaplan Fig. 1)."""
@@ -128,12 +165,21 @@ rule fits_kaplan_fig1_power_laws:
         metrics=lambda wc: run_metrics(fit_experiment("kaplan_experiment")),
         summaries=lambda wc: run_summaries(fit_experiment("kaplan_experiment")),
     output:
-        figure=report(figure("fits_kaplan_fig1_power_laws"), caption="../report/fits_kaplan_fig1_power_laws.rst",
-                      category=KAPLAN_CAT, labels={"figure": "06 power laws (Kaplan Fig. 1)"}),
+        figure=report(
+            figure("fits_kaplan_fig1_power_laws"),
+            caption="../report/fits_kaplan_fig1_power_laws.rst",
+            category=KAPLAN_CAT,
+            labels={"figure": "06 power laws (Kaplan Fig. 1)"},
+        ),
     log:
         f"{RESULTS}/logs/fits/fits_kaplan_fig1_power_laws.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        n_column=config["fits"]["params"],
+        loss_column=config["fits"]["loss"],
     script:
-        "../scripts/fits_kaplan_figures.py"
+        STAGE
 
 
 rule fits_kaplan_fig4_loss_n_d:
@@ -143,12 +189,18 @@ rule fits_kaplan_fig4_loss_n_d:
         metrics=lambda wc: run_metrics(fit_experiment("kaplan_experiment")),
         summaries=lambda wc: run_summaries(fit_experiment("kaplan_experiment")),
     output:
-        figure=report(figure("fits_kaplan_fig4_loss_n_d"), caption="../report/fits_kaplan_fig4_loss_n_d.rst",
-                      category=KAPLAN_CAT, labels={"figure": "07 L(N, D) (Kaplan Fig. 4)"}),
+        figure=report(
+            figure("fits_kaplan_fig4_loss_n_d"),
+            caption="../report/fits_kaplan_fig4_loss_n_d.rst",
+            category=KAPLAN_CAT,
+            labels={"figure": "07 L(N, D) (Kaplan Fig. 4)"},
+        ),
     log:
         f"{RESULTS}/logs/fits/fits_kaplan_fig4_loss_n_d.log",
+    conda:
+        ANALYSIS_ENV
     script:
-        "../scripts/fits_kaplan_figures.py"
+        STAGE
 
 
 rule fits_kaplan_fig2_learning_curves:
@@ -158,13 +210,21 @@ rule fits_kaplan_fig2_learning_curves:
         metrics=lambda wc: run_metrics(fit_experiment("kaplan_experiment")),
         summaries=lambda wc: run_summaries(fit_experiment("kaplan_experiment")),
     output:
-        figure=report(figure("fits_kaplan_fig2_learning_curves"),
-                      caption="../report/fits_kaplan_fig2_learning_curves.rst",
-                      category=KAPLAN_CAT, labels={"figure": "08 learning curves (Kaplan Fig. 2)"}),
+        figure=report(
+            figure("fits_kaplan_fig2_learning_curves"),
+            caption="../report/fits_kaplan_fig2_learning_curves.rst",
+            category=KAPLAN_CAT,
+            labels={"figure": "08 learning curves (Kaplan Fig. 2)"},
+        ),
     log:
         f"{RESULTS}/logs/fits/fits_kaplan_fig2_learning_curves.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        n_column=config["fits"]["params"],
+        loss_column=config["fits"]["loss"],
     script:
-        "../scripts/fits_kaplan_figures.py"
+        STAGE
 
 
 rule fits_chinchilla_fig3_isoflop:
@@ -174,12 +234,21 @@ rule fits_chinchilla_fig3_isoflop:
         metrics=chinchilla_run_metrics,
         summaries=chinchilla_run_summaries,
     output:
-        figure=report(figure("fits_chinchilla_fig3_isoflop"), caption="../report/fits_chinchilla_fig3_isoflop.rst",
-                      category=CHINCHILLA_CAT, labels={"figure": "09 IsoFLOP (Chinchilla Figs. 2-3)"}),
+        figure=report(
+            figure("fits_chinchilla_fig3_isoflop"),
+            caption="../report/fits_chinchilla_fig3_isoflop.rst",
+            category=CHINCHILLA_CAT,
+            labels={"figure": "09 IsoFLOP (Chinchilla Figs. 2-3)"},
+        ),
     log:
         f"{RESULTS}/logs/fits/fits_chinchilla_fig3_isoflop.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        n_column=config["fits"]["params"],
+        loss_column=config["fits"]["loss"],
     script:
-        "../scripts/fits_chinchilla_figures.py"
+        STAGE
 
 
 rule fits_chinchilla_fig4_contours:
@@ -187,13 +256,18 @@ rule fits_chinchilla_fig4_contours:
     input:
         fit=rules.fits_chinchilla_runs.output.fit,
     output:
-        figure=report(figure("fits_chinchilla_fig4_contours"),
-                      caption="../report/fits_chinchilla_fig4_contours.rst",
-                      category=CHINCHILLA_CAT, labels={"figure": "10 contours (Chinchilla Fig. 4)"}),
+        figure=report(
+            figure("fits_chinchilla_fig4_contours"),
+            caption="../report/fits_chinchilla_fig4_contours.rst",
+            category=CHINCHILLA_CAT,
+            labels={"figure": "10 contours (Chinchilla Fig. 4)"},
+        ),
     log:
         f"{RESULTS}/logs/fits/fits_chinchilla_fig4_contours.log",
+    conda:
+        ANALYSIS_ENV
     script:
-        "../scripts/fits_chinchilla_figures.py"
+        STAGE
 
 
 rule fits_chinchilla_public_refit:
@@ -203,21 +277,35 @@ rule fits_chinchilla_public_refit:
         fit=rules.fits_chinchilla_public.output.fit,
         bootstrap=rules.fits_chinchilla_public.output.bootstrap,
     output:
-        figure=report(figure("fits_chinchilla_public_refit"),
-                      caption="../report/fits_chinchilla_public_refit.rst",
-                      category=CHINCHILLA_CAT, labels={"figure": "11 public-points refit"}),
+        figure=report(
+            figure("fits_chinchilla_public_refit"),
+            caption="../report/fits_chinchilla_public_refit.rst",
+            category=CHINCHILLA_CAT,
+            labels={"figure": "11 public-points refit"},
+        ),
     log:
         f"{RESULTS}/logs/fits/fits_chinchilla_public_refit.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        drop_highest_loss=config["fits"]["drop_highest_loss"],
+        interval_level=config["fits"]["interval_level"],
     script:
-        "../scripts/fits_chinchilla_figures.py"
+        STAGE
 
 
 ALL_TARGETS.extend(rules.fits_chinchilla_public.output)
 ALL_TARGETS.extend(rules.fits_chinchilla_public_refit.output)
 if fit_experiment("kaplan_experiment") in config["experiments"]:
     ALL_TARGETS.extend(rules.fits_kaplan_runs.output)
-    ALL_TARGETS.extend(rules.fits_kaplan_fig1_power_laws.output + rules.fits_kaplan_fig4_loss_n_d.output
-                       + rules.fits_kaplan_fig2_learning_curves.output)
+    ALL_TARGETS.extend(
+        rules.fits_kaplan_fig1_power_laws.output
+        + rules.fits_kaplan_fig4_loss_n_d.output
+        + rules.fits_kaplan_fig2_learning_curves.output
+    )
 if fit_experiment("isoflop_experiment") in config["experiments"]:
     ALL_TARGETS.extend(rules.fits_chinchilla_runs.output)
-    ALL_TARGETS.extend(rules.fits_chinchilla_fig3_isoflop.output + rules.fits_chinchilla_fig4_contours.output)
+    ALL_TARGETS.extend(
+        rules.fits_chinchilla_fig3_isoflop.output
+        + rules.fits_chinchilla_fig4_contours.output
+    )

@@ -2,38 +2,6 @@
 # OpenAI's GPT-2): hidden states -> exact nearest-memory distances; then figure 2; energy landscapes
 # (figure 1), data-fraction curves (figure 3) and the N-D allocation comparison (figure 5).
 # The science lives in scalinglab.memory and scalinglab.memory.figures.
-MEMORY = f"{RESULTS}/memory"
-
-
-def memory_checkpoints():
-    """{checkpoint id: spec}: one per run of memory.experiment, plus `openai-<model>` when enabled."""
-    m = config["memory"]
-    if m["experiment"] not in config["experiments"]:
-        raise ValueError(f"memory.experiment={m['experiment']!r} is not under `experiments:` "
-                         f"(known: {', '.join(config['experiments']) or 'none'}); name one of them")
-    ids = {run: dict(kind="own", run=run, run_dir=run_dir(m["experiment"], run), model=None,
-                     fraction=spec["fraction"])
-           for run, spec in experiment_runs(m["experiment"]).items()}
-    if m["pretrained"]["enabled"]:
-        for model in m["pretrained"]["models"]:
-            ids[f"openai-{model}"] = dict(kind="pretrained", run=None, run_dir=None, model=model,
-                                          fraction=m["pretrained"]["memory_fraction"])
-    return ids
-
-
-def memory_spec(wildcards):
-    ids = memory_checkpoints()
-    if wildcards.checkpoint not in ids:
-        raise ValueError(f"memory checkpoint {wildcards.checkpoint!r} is unknown (known: {', '.join(ids)})")
-    return ids[wildcards.checkpoint]
-
-
-def memory_states_input(wildcards):
-    spec = memory_spec(wildcards)
-    inputs = dict(val=VAL_JSON, train=subset_json(spec["fraction"]))
-    if spec["kind"] == "own":
-        inputs.update(summary=f"{spec['run_dir']}/summary.json", weights=f"{spec['run_dir']}/model.safetensors")
-    return inputs
 
 
 MEMORY_RESOURCES = dict(
@@ -43,16 +11,18 @@ MEMORY_RESOURCES = dict(
 )
 
 
-def memory_label(spec):
-    if spec["kind"] == "pretrained":
-        return f"OpenAI {spec['model']}"
-    run = experiment_runs(config["memory"]["experiment"])[spec["run"]]
-    return f"{run['model']} @ {run['fraction'] * 100:g}% of the data"
+# Figures, tables and downloads run on the submitting host (seconds; no cluster job).
+localrules:
+    memory_fig1_energy_landscapes,
+    memory_fig2_distances,
+    memory_fig3_data_fraction,
+    memory_allocation,
 
 
 rule memory_distances:
     """Hidden states at Q validation (queries) and M training (memories) positions, then the exact
-    nearest-memory distance of every query (chunked matrix products), histogram and summary."""
+    nearest-memory distance of every query (chunked matrix products), histogram and summary.
+    """
     input:
         unpack(memory_states_input),
     output:
@@ -63,46 +33,85 @@ rule memory_distances:
         summary=f"{MEMORY}/{{checkpoint}}/summary.json",
     log:
         f"{RESULTS}/logs/memory/{{checkpoint}}.log",
-    wildcard_constraints:
-        checkpoint="[^/]+",
     benchmark:
         f"{RESULTS}/benchmarks/memory/{{checkpoint}}.tsv"
+    conda:
+        ANALYSIS_ENV
+    resources:
+        **MEMORY_RESOURCES,
     params:
         kind=lambda wc: memory_spec(wc)["kind"],
         run_dir=lambda wc: memory_spec(wc)["run_dir"],
         model=lambda wc: memory_spec(wc)["model"],
         label=lambda wc: memory_label(memory_spec(wc)),
-    resources:
-        **MEMORY_RESOURCES,
+        device=config["memory"]["device"],
+        final_layer_norm=config["memory"]["final_layer_norm"],
+        context=config["memory"]["context"],
+        n_queries=config["memory"]["queries"],
+        n_memories=config["memory"]["memories"],
+        positions_per_window=config["memory"]["positions_per_window"],
+        min_context=config["memory"]["min_context"],
+        batch_size=config["memory"]["batch_size"],
+        chunk_size=config["memory"]["chunk_size"],
+        query_chunk=config["memory"]["query_chunk"],
+        histogram_bins=config["memory"]["histogram_bins"],
+        seed=config["memory"]["seed"],
+        require_pretrained=config["memory"]["pretrained"]["require"],
     script:
-        "../scripts/memory_distances.py"
+        STAGE
 
 
 rule memory_fig1_energy_landscapes:
     """Figure 1: energy landscapes of three 2-D patterns (Niu et al. 2024, Fig. 1)."""
     output:
-        figure=report(figure("memory_fig1_energy_landscapes"), caption="../report/memory_fig1_energy_landscapes.rst",
-                      category="Niu et al. 2024", labels={"figure": "01 energy landscapes"}),
+        figure=report(
+            figure("memory_fig1_energy_landscapes"),
+            caption="../report/memory_fig1_energy_landscapes.rst",
+            category="Niu et al. 2024",
+            labels={"figure": "01 energy landscapes"},
+        ),
     log:
         f"{RESULTS}/logs/memory/memory_fig1_energy_landscapes.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        patterns=config["memory"]["energy"]["patterns"],
+        second_layer_patterns=config["memory"]["energy"]["second_layer_patterns"],
+        beta=config["memory"]["energy"]["beta"],
+        extent=config["memory"]["energy"]["extent"],
+        resolution=config["memory"]["energy"]["resolution"],
     script:
-        "../scripts/memory_fig1_energy_landscapes.py"
+        STAGE
 
 
 rule memory_fig2_distances:
     """Figure 2: nearest-memory distance histograms with the theoretical radius."""
     input:
-        summaries=lambda wc: [f"{MEMORY}/{c}/summary.json" for c in memory_checkpoints()],
-        distances=lambda wc: [f"{MEMORY}/{c}/distances.parquet" for c in memory_checkpoints()],
+        summaries=lambda wc: [
+            f"{MEMORY}/{c}/summary.json" for c in memory_checkpoints()
+        ],
+        histograms=lambda wc: [
+            f"{MEMORY}/{c}/histogram.csv" for c in memory_checkpoints()
+        ],
     output:
-        figure=report(figure("memory_fig2_distances"), caption="../report/memory_fig2_distances.rst",
-                      category="Niu et al. 2024", labels={"figure": "02 memory distances"}),
-        table=report(f"{MEMORY}/distance_summary.csv", caption="../report/memory_distances_table.rst",
-                     category="Niu et al. 2024", labels={"table": "nearest distance against radius"}),
+        figure=report(
+            figure("memory_fig2_distances"),
+            caption="../report/memory_fig2_distances.rst",
+            category="Niu et al. 2024",
+            labels={"figure": "02 memory distances"},
+        ),
+        table=report(
+            f"{MEMORY}/distance_summary.csv",
+            caption="../report/memory_distances_table.rst",
+            category="Niu et al. 2024",
+            labels={"table": "nearest distance against radius"},
+        ),
     log:
         f"{RESULTS}/logs/memory/memory_fig2_distances.log",
+    conda:
+        ANALYSIS_ENV
     script:
-        "../scripts/memory_fig2_distances.py"
+        STAGE
 
 
 rule memory_fig3_data_fraction:
@@ -111,31 +120,49 @@ rule memory_fig3_data_fraction:
         metrics=lambda wc: run_metrics(config["memory"]["experiment"]),
         summaries=lambda wc: run_summaries(config["memory"]["experiment"]),
     output:
-        figure=report(figure("memory_fig3_data_fraction"), caption="../report/memory_fig3_data_fraction.rst",
-                      category="Niu et al. 2024", labels={"figure": "03 data-fraction curves"}),
+        figure=report(
+            figure("memory_fig3_data_fraction"),
+            caption="../report/memory_fig3_data_fraction.rst",
+            category="Niu et al. 2024",
+            labels={"figure": "03 data-fraction curves"},
+        ),
     log:
         f"{RESULTS}/logs/memory/memory_fig3_data_fraction.log",
+    conda:
+        ANALYSIS_ENV
     script:
-        "../scripts/memory_fig3_data_fraction.py"
+        STAGE
 
 
 rule memory_allocation:
     """Figure 5: N = O(D²) beside Kaplan's and Chinchilla's allocations."""
     output:
-        figure=report(figure("memory_allocation"), caption="../report/memory_allocation.rst",
-                      category="Niu et al. 2024", labels={"figure": "05 N against D allocations"}),
+        figure=report(
+            figure("memory_allocation"),
+            caption="../report/memory_allocation.rst",
+            category="Niu et al. 2024",
+            labels={"figure": "05 N against D allocations"},
+        ),
         table=f"{MEMORY}/allocation_exponents.csv",
     log:
         f"{RESULTS}/logs/memory/memory_allocation.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        tokens_min=config["memory"]["allocation"]["tokens_min"],
+        tokens_max=config["memory"]["allocation"]["tokens_max"],
+        anchor_compute=config["memory"]["allocation"]["anchor_compute"],
     script:
-        "../scripts/memory_allocation.py"
+        STAGE
 
 
-ALL_TARGETS.extend([
-    rules.memory_fig1_energy_landscapes.output.figure,
-    rules.memory_fig2_distances.output.figure,
-    rules.memory_fig2_distances.output.table,
-    rules.memory_fig3_data_fraction.output.figure,
-    rules.memory_allocation.output.figure,
-    rules.memory_allocation.output.table,
-])
+ALL_TARGETS.extend(
+    [
+        rules.memory_fig1_energy_landscapes.output.figure,
+        rules.memory_fig2_distances.output.figure,
+        rules.memory_fig2_distances.output.table,
+        rules.memory_fig3_data_fraction.output.figure,
+        rules.memory_allocation.output.figure,
+        rules.memory_allocation.output.table,
+    ]
+)

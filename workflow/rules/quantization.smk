@@ -1,15 +1,14 @@
 # Rules: the quantization model (Michaud et al. 2023) on multitask sparse parity.
 # One job per (sweep, alpha): results/quantization/sweeps/{width,data}_a{alpha}.csv and the per-subtask
 # learning curves curves/{width,data}_a{alpha}.csv; then one fit (exponents.csv, one row per alpha),
-# figure 12 and the subtask-curves figure.
-QUANTIZATION = f"{RESULTS}/quantization"
+# figure 12 and the subtask-curves figure 13.
 
 
-def quantization_alphas():
-    """The main alpha (panels a, b) and every alpha of the exponent sweep (panel c), as labels."""
-    q = config["quantization"]
-    alphas = [q["alpha"]] + list(q["exponent_sweep_alphas"])
-    return sorted({f"{float(a):g}" for a in alphas}, key=float)
+# Figures, tables and downloads run on the submitting host (seconds; no cluster job).
+localrules:
+    quantization_fit,
+    quantization_scaling,
+    quantization_subtask_curves,
 
 
 rule quantization_sweep:
@@ -20,21 +19,35 @@ rule quantization_sweep:
         f"{RESULTS}/logs/quantization/{{sweep}}_a{{alpha}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/quantization/{{sweep}}_a{{alpha}}.tsv"
-    wildcard_constraints:
-        sweep="width|data",
-        alpha=r"[0-9.e+-]+",
+    conda:
+        ANALYSIS_ENV
     threads: lambda wildcards: config["quantization"]["threads"]
     resources:
         mem_mb=lambda wildcards: config["quantization"]["mem_mb"],
         runtime=lambda wildcards: config["quantization"]["runtime_min"],
         gpu=lambda wildcards: int(config["quantization"]["device"].startswith("cuda")),
+    params:
+        sweep=lambda wc: wc.sweep,
+        alpha=lambda wc: float(wc.alpha),
+        n_tasks=config["quantization"]["n_tasks"],
+        n_bits=config["quantization"]["n_bits"],
+        k=config["quantization"]["k"],
+        task_seed=config["seed"],
+        seed=config["seed"] + config["quantization"]["seed_offset"],
+        test_per_task=config["quantization"]["test_per_task"],
+        device=config["quantization"]["device"],
+        settings=lambda wc: config["quantization"][f"{wc.sweep}_sweep"],
     script:
-        f"../../{SCRIPTS}/quantization_sweep.py"
+        STAGE
 
 
 rule quantization_fit:
     input:
-        sweeps=expand(f"{QUANTIZATION}/sweeps/{{sweep}}_a{{alpha}}.csv", sweep=["width", "data"], alpha=quantization_alphas()),
+        sweeps=expand(
+            f"{QUANTIZATION}/sweeps/{{sweep}}_a{{alpha}}.csv",
+            sweep=["width", "data"],
+            alpha=quantization_alphas(),
+        ),
     output:
         points=f"{QUANTIZATION}/points.csv",
         fits=f"{QUANTIZATION}/fits.csv",
@@ -46,8 +59,15 @@ rule quantization_fit:
         ),
     log:
         f"{RESULTS}/logs/quantization/fit.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        n_tasks=config["quantization"]["n_tasks"],
+        min_quanta=config["quantization"]["fit"]["min_quanta"],
+        max_quanta_fraction=config["quantization"]["fit"]["max_quanta_fraction"],
+        level=config["quantization"]["fit"]["level"],
     script:
-        f"../../{SCRIPTS}/quantization_fit.py"
+        STAGE
 
 
 rule quantization_scaling:
@@ -63,8 +83,12 @@ rule quantization_scaling:
         ),
     log:
         f"{RESULTS}/logs/quantization/figure.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        alpha=float(config["quantization"]["alpha"]),
     script:
-        f"../../{SCRIPTS}/quantization_scaling.py"
+        STAGE
 
 
 rule quantization_subtask_curves:
@@ -81,9 +105,17 @@ rule quantization_subtask_curves:
         transitions=f"{QUANTIZATION}/subtask_transitions.csv",
     log:
         f"{RESULTS}/logs/quantization/subtask_curves.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        alpha=float(config["quantization"]["alpha"]),
     script:
-        f"../../{SCRIPTS}/quantization_subtask_curves.py"
+        STAGE
 
 
-ALL_TARGETS += [rules.quantization_fit.output.exponents, figure("quantization_scaling"),
-                figure("quantization_subtask_curves"), rules.quantization_subtask_curves.output.transitions]
+ALL_TARGETS += [
+    rules.quantization_fit.output.exponents,
+    figure("quantization_scaling"),
+    figure("quantization_subtask_curves"),
+    rules.quantization_subtask_curves.output.transitions,
+]

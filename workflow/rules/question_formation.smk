@@ -2,7 +2,11 @@
 # data (McCoy's files or the generator) -> a vanilla Transformer, loss every step -> figure 4
 # (loss with its stepwise drops, its entropy floor and Niu et al. §5's ≈1-nat claim) + the accuracy table.
 # The science lives in scalinglab.question_formation, scalinglab.memory.bound, scalinglab.question_formation.figures.
-QUESTION_FORMATION = f"{RESULTS}/question_formation"
+
+
+# Figures, tables and downloads run on the submitting host (seconds; no cluster job).
+localrules:
+    question_formation_fig4,
 
 
 rule question_formation_data:
@@ -12,12 +16,23 @@ rule question_formation_data:
         test=f"{QUESTION_FORMATION}/data/test.txt",
         gen=f"{QUESTION_FORMATION}/data/gen.txt",
         meta=f"{QUESTION_FORMATION}/data/data.json",
-    params:
-        out_dir=f"{QUESTION_FORMATION}/data",
     log:
         f"{RESULTS}/logs/question_formation/data.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        source=config["question_formation"]["source"],
+        url=lambda wc: config["question_formation"]["url"],  # holds "{split}": not a wildcard
+        train_pairs=config["question_formation"]["train_pairs"],
+        test_pairs=config["question_formation"]["test_pairs"],
+        gen_pairs=config["question_formation"]["gen_pairs"],
+        seed=config["question_formation"]["seed"],
+        quest_fraction=config["question_formation"]["quest_fraction"],
+        withhold_subject_rc_questions=config["question_formation"][
+            "withhold_subject_rc_questions"
+        ],
     script:
-        "../scripts/question_formation_data.py"
+        STAGE
 
 
 rule question_formation_train:
@@ -31,21 +46,29 @@ rule question_formation_train:
         loss=f"{QUESTION_FORMATION}/run/loss.csv",
         evals=f"{QUESTION_FORMATION}/run/eval.csv",
         summary=f"{QUESTION_FORMATION}/run/summary.json",
-    params:
-        run_dir=f"{QUESTION_FORMATION}/run",
     log:
         f"{RESULTS}/logs/question_formation/train.log",
     benchmark:
         f"{RESULTS}/benchmarks/question_formation/train.tsv"
+    # A retried job resumes from run/checkpoint.pt (not an output, so Snakemake keeps it).
+    retries: 2
+    conda:
+        ANALYSIS_ENV
     threads: lambda wc: config["question_formation"]["resources"]["threads"]
     resources:
         gpu=lambda wc: config["question_formation"]["resources"]["gpus"],
-        mem_mb=lambda wc, attempt: config["question_formation"]["resources"]["mem_mb"] * min(attempt, 2),
-        runtime=lambda wc, attempt: config["question_formation"]["resources"]["runtime_min"] * attempt,
-    # A retried job resumes from run/checkpoint.pt (not an output, so Snakemake keeps it).
-    retries: 2
+        mem_mb=lambda wc, attempt: config["question_formation"]["resources"]["mem_mb"]
+        * min(attempt, 2),
+        runtime=lambda wc, attempt: config["question_formation"]["resources"][
+            "runtime_min"
+        ]
+        * attempt,
+    params:
+        model=config["question_formation"]["model"],
+        training=config["question_formation"]["train"],
+        seed=config["question_formation"]["seed"],
     script:
-        "../scripts/question_formation_train.py"
+        STAGE
 
 
 rule question_formation_fig4:
@@ -56,15 +79,26 @@ rule question_formation_fig4:
         summary=rules.question_formation_train.output.summary,
         meta=rules.question_formation_data.output.meta,
     output:
-        figure=report(figure("question_formation_fig4"), caption="../report/question_formation_fig4.rst",
-                      category="Niu et al. 2024", labels={"figure": "04 question formation"}),
-        table=report(f"{QUESTION_FORMATION}/accuracy.csv",
-                     caption="../report/question_formation_accuracy_table.rst", category="Niu et al. 2024",
-                     labels={"table": "question-formation accuracy"}),
+        figure=report(
+            figure("question_formation_fig4"),
+            caption="../report/question_formation_fig4.rst",
+            category="Niu et al. 2024",
+            labels={"figure": "04 question formation"},
+        ),
+        table=report(
+            f"{QUESTION_FORMATION}/accuracy.csv",
+            caption="../report/question_formation_accuracy_table.rst",
+            category="Niu et al. 2024",
+            labels={"table": "question-formation accuracy"},
+        ),
     log:
         f"{RESULTS}/logs/question_formation/fig4.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        bound=config["question_formation"]["bound"],
     script:
-        "../scripts/question_formation_fig4.py"
+        STAGE
 
 
 ALL_TARGETS += [figure("question_formation_fig4"), f"{QUESTION_FORMATION}/accuracy.csv"]

@@ -2,11 +2,24 @@
 # `snakemake --report results/report.html` from every output marked report() in any rule file.
 
 
+# Figures, tables and downloads run on the submitting host (seconds; no cluster job).
+localrules:
+    report_expected_loss_bands,
+
+
 rule report_expected_loss_bands:
     """Figure 13: validation curves beside the reference losses a run should land near."""
     input:
-        metrics=lambda wc: [m for e in config["report"]["reference_experiments"] for m in run_metrics(e)],
-        summaries=lambda wc: [s for e in config["report"]["reference_experiments"] for s in run_summaries(e)],
+        metrics=lambda wc: [
+            m
+            for e in config["report"]["reference_experiments"]
+            for m in run_metrics(e)
+        ],
+        summaries=lambda wc: [
+            s
+            for e in config["report"]["reference_experiments"]
+            for s in run_summaries(e)
+        ],
         val=VAL_JSON,
     output:
         figure=report(
@@ -23,8 +36,10 @@ rule report_expected_loss_bands:
         ),
     log:
         f"{RESULTS}/logs/report/report_expected_loss_bands.log",
+    conda:
+        ANALYSIS_ENV
     script:
-        "../scripts/report_expected_loss_bands.py"
+        STAGE
 
 
 ALL_TARGETS.extend(rules.report_expected_loss_bands.output)

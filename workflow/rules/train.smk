@@ -1,33 +1,20 @@
 # Rules: train. One job per (experiment, run): a GPT-2-family model on one nested data subset.
 # The science is scalinglab.train; the script only writes the run spec and starts the process
 # (torchrun with one process per GPU when a run asks for more than one).
-from scalinglab.model import GPTConfig, model_shape
-from scalinglab.train.config import TrainConfig, merge_train
-
-
-def train_settings(experiment):
-    """The global `train` section with the experiment's overrides on top (nested dicts merge)."""
-    return merge_train(config["train"], config["experiments"][experiment].get("train"))
 
 
 # Fail at parse time, before any job starts: unknown keys, bad values, unknown models, n_embd % n_head.
 for _experiment in config["experiments"]:
     _settings = train_settings(_experiment)
-    TrainConfig.from_dict(_settings, where=f"experiments.{_experiment}.train")
-    for _model in config["experiments"][_experiment]["models"]:
-        GPTConfig(**model_shape(_model, config["models"]), block_size=_settings["block_size"])
-
-
-def train_run_spec(wildcards):
-    runs = experiment_runs(wildcards.experiment)
-    if wildcards.run not in runs:
-        raise ValueError(f"run {wildcards.run!r} is not part of experiment {wildcards.experiment!r}")
-    return runs[wildcards.run]
-
-
-def train_resources(experiment):
-    return {**dict(gpus=0, threads=2, mem_mb=8000, runtime_min=60),
-            **train_settings(experiment).get("resources", {})}
+    try:
+        TrainConfig.from_dict(_settings, where=f"experiments.{_experiment}.train")
+        for _model in config["experiments"][_experiment]["models"]:
+            GPTConfig(
+                **model_shape(_model, config["models"]),
+                block_size=_settings["block_size"],
+            )
+    except ValueError as err:
+        sys.exit(f"config error: experiments.{_experiment}: {err}")
 
 
 rule train:
@@ -42,22 +29,31 @@ rule train:
         f"{RESULTS}/logs/train/{{experiment}}/{{run}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{experiment}}/{{run}}.tsv"
+    # A retried job resumes from its last checkpoint (results/train/<experiment>/<run>/checkpoints).
+    retries: 2
+    conda:
+        TRAIN_ENV
+    threads: lambda wc: train_resources(wc.experiment)["threads"]
+    resources:
+        gpu=lambda wc: train_resources(wc.experiment)["gpus"],
+        cpus_per_gpu=lambda wc: max(
+            1,
+            train_resources(wc.experiment)["threads"]
+            // max(1, train_resources(wc.experiment)["gpus"]),
+        ),
+        mem_mb=lambda wc, attempt: train_resources(wc.experiment)["mem_mb"]
+        * min(attempt, 2),
+        runtime=lambda wc, attempt: train_resources(wc.experiment)["runtime_min"]
+        * attempt,
     params:
         identity=lambda wc: dict(train_run_spec(wc), run=wc.run),
         shape=lambda wc: model_shape(train_run_spec(wc)["model"], config["models"]),
         settings=lambda wc: train_settings(wc.experiment),
         gpus=lambda wc: train_resources(wc.experiment)["gpus"],
-    threads: lambda wc: train_resources(wc.experiment)["threads"]
-    resources:
-        gpu=lambda wc: train_resources(wc.experiment)["gpus"],
-        cpus_per_gpu=lambda wc: max(1, train_resources(wc.experiment)["threads"]
-                                    // max(1, train_resources(wc.experiment)["gpus"])),
-        mem_mb=lambda wc, attempt: train_resources(wc.experiment)["mem_mb"] * min(attempt, 2),
-        runtime=lambda wc, attempt: train_resources(wc.experiment)["runtime_min"] * attempt,
-    # A retried job resumes from its last checkpoint (results/train/<experiment>/<run>/checkpoints).
-    retries: 2
     script:
-        "../scripts/train.py"
+        STAGE
 
 
-ALL_TARGETS += [s for experiment in config["experiments"] for s in run_summaries(experiment)]
+ALL_TARGETS += [
+    s for experiment in config["experiments"] for s in run_summaries(experiment)
+]

@@ -9,7 +9,14 @@ Importable without Snakemake. Subpackages, one concept each:
 - ``scalinglab.fits``: Kaplan et al. 2020 and Hoffmann et al. 2022 fits, public Chinchilla points.
 - ``scalinglab.quantization``: the quantization model of Michaud et al. 2023 (multitask sparse parity).
 - ``scalinglab.predict``: extrapolation checks and the compute planner.
-- ``scalinglab.<analysis>.figures``: one function per figure, data in, figure out (style: ``scalinglab.style``).
+- ``scalinglab.report``: the report's own pieces (figure 13, the run sanity table).
+
+Each analysis package has ``stages.py`` (one plain function per Snakemake rule, named after the
+rule: paths and params in, files out; ``scalinglab.adapter`` calls them) and, where it draws
+figures, ``figures.py`` (one function per figure, named after its file: data in, figure out, in
+the style of ``scalinglab.style``). Shared: ``scalinglab.io`` (the one atomic writer),
+``scalinglab.intervals`` (bootstrap intervals), ``scalinglab.config`` (parse-time config checks),
+``scalinglab.reference`` (reference losses).
 """
 
 __version__ = "0.1.0"

@@ -62,7 +62,7 @@ def loss_verdict(final_val_loss: float, refs: list[ReferenceLoss], tolerance: fl
 _REF_STYLE = {"published": ("-", "#555555"), "floor": ("--", "#000000"), "ceiling": (":", "#999999")}
 
 
-def plot_expected_loss_bands(curves: dict[str, pd.DataFrame], refs: list[ReferenceLoss],
+def expected_loss_bands(curves: dict[str, pd.DataFrame], refs: list[ReferenceLoss],
                              title: str = "Validation loss against reference losses"):
     """`curves`: run label -> metrics table (tokens, val_loss). Published references form a band."""
     fig, axes = new_figure(width=6.4, height=4.2)

@@ -18,7 +18,8 @@ from .kaplan import (fit_compute_frontier, fit_kaplan_joint, fit_learning_curves
 from .published import (BESIROGLU_2024, HOFFMANN_2022, HOFFMANN_2022_EXPONENTS, KAPLAN_2020,
                         KAPLAN_2020_FRONTIER, KAPLAN_2020_LEARNING_CURVES, KAPLAN_2020_TABLE2,
                         PF_DAY_FLOPS)
-from .tables import chinchilla_table, exponent_table, quantile_interval
+from ..intervals import central_interval
+from .tables import chinchilla_table, exponent_table
 
 REFERENCES = {"Hoffmann et al. 2022": HOFFMANN_2022, "Besiroglu et al. 2024": BESIROGLU_2024}
 
@@ -132,7 +133,7 @@ def _law_rows(fit_name, law, samples, names, level, published, law_kind):
     rows = {}
     for p in names:
         vals = np.array([getattr(s, p) for s in samples]) if samples else np.array([])
-        lo, hi = quantile_interval(vals, level)
+        lo, hi = central_interval(vals, level)
         rows[p] = (getattr(law, p), lo, hi)
     return exponent_table(fit_name, rows, level, {"Kaplan et al. 2020": published}, law=law_kind)
 

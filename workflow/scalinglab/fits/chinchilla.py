@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..intervals import central_interval
 from .checks import FitInputError, positive_arrays
 from .lbfgs import minimize_lbfgs_batched
 from .published import ChinchillaLaw
@@ -181,9 +182,7 @@ class ChinchillaBootstrap:
     level: float = 0.8
 
     def interval(self, name: str) -> tuple[float, float]:
-        q = (1 - self.level) / 2
-        lo, hi = np.nanquantile(self.samples[name], [q, 1 - q])
-        return float(lo), float(hi)
+        return central_interval(self.samples[name], self.level)
 
 
 DERIVED_QUANTITIES = ("E", "A", "B", "alpha", "beta", "a", "b", "G")

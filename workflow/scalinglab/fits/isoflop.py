@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..intervals import central_interval
 from .checks import FitInputError, positive_arrays
 from .chinchilla import FLOPS_PER_PARAM_TOKEN
 from .kaplan import ProportionalLaw, fit_proportional
@@ -46,9 +47,7 @@ class Approach2Fit:
     level: float = 0.8
 
     def interval(self, name: str) -> tuple[float, float]:
-        q = (1 - self.level) / 2
-        lo, hi = np.nanquantile(self.samples[name], [q, 1 - q])
-        return float(lo), float(hi)
+        return central_interval(self.samples[name], self.level)
 
 
 def fit_isoflop_profile(C: float, N, L) -> IsoFlopProfile:

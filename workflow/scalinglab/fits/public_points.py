@@ -18,6 +18,8 @@ BESIROGLU_URL = ("https://raw.githubusercontent.com/epoch-research/analyzing-chi
                  "data/svg_extracted_data.csv")
 COLUMNS = ("Model Size", "Training FLOP", "loss")
 N_DROPPED = 5  # Besiroglu et al. 2024 drop the 5 highest-loss points (240 remain)
+# The copy shipped with the package (source and reading: data/README.md); the default everywhere.
+SHIPPED_POINTS = Path(__file__).resolve().parent / "data" / "chinchilla_fig4_points.csv"
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def download_points(dest: str | os.PathLike, url: str = BESIROGLU_URL, timeout: 
         tmp.unlink(missing_ok=True)
         raise FitInputError(f"could not download the public Chinchilla points from {url} "
                             f"({getattr(err, 'reason', err)}); offline, set "
-                            f"`fits.chinchilla_points` to a local copy of that CSV") from None
+                            f"`fits.chinchilla_points` empty for the copy shipped in the package") from None
     read_points(tmp, drop_highest=0)  # refuse to publish a file that is not the expected CSV
     os.replace(tmp, dest)
 
@@ -50,7 +52,7 @@ def read_points(path: str | os.PathLike, drop_highest: int = N_DROPPED) -> Publi
     path = Path(path)
     if not path.is_file():
         raise FitInputError(f"public Chinchilla points file {path} does not exist; set "
-                            f"`fits.chinchilla_points` to the CSV or leave it empty to download")
+                            f"`fits.chinchilla_points` to the CSV, or leave it empty for the shipped copy")
     try:
         df = pd.read_csv(path)
     except Exception as err:  # noqa: BLE001 - any parse failure gets the same one-line message

@@ -12,6 +12,8 @@ import pandas as pd
 from .chinchilla import ChinchillaBootstrap, derived_quantities
 from .published import ChinchillaLaw
 
+# Fit tables keep 6 significant digits (written with scalinglab.io.write_csv).
+FLOAT_FORMAT = "%.6g"
 CHINCHILLA_PARAMETERS = ("E", "A", "B", "alpha", "beta", "a", "b", "G")
 
 
@@ -43,22 +45,3 @@ def exponent_table(law_name: str, rows: dict[str, tuple[float, float, float]], l
             row[k] = ref.get(p, math.nan)
         out.append(row)
     return pd.DataFrame(out)
-
-
-def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Atomic CSV write (temp name, then rename) so a failed job leaves no partial table."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
-
-
-def quantile_interval(samples: np.ndarray, level: float) -> tuple[float, float]:
-    s = np.asarray(samples, dtype=float)
-    s = s[np.isfinite(s)]
-    if s.size == 0:
-        return math.nan, math.nan
-    q = (1 - level) / 2
-    lo, hi = np.quantile(s, [q, 1 - q])
-    return float(lo), float(hi)

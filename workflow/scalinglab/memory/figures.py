@@ -1,23 +1,23 @@
 """Figures of Niu et al. 2024 (arXiv 2405.08707): one function per figure, data in, figure out.
 
-1. :func:`plot_energy_landscapes` — Niu Fig. 1: −lse, the regularised Hopfield energy, the distance
+1. :func:`fig1_energy_landscapes` — Niu Fig. 1: −lse, the regularised Hopfield energy, the distance
    energy, and the layered global energy with majorization-minimization paths.
-2. :func:`plot_memory_distances` — the Section 6.1 histogram of nearest-memory distances with the
+2. :func:`fig2_distances` — the Section 6.1 histogram of nearest-memory distances with the
    theoretical radius sqrt(n/(2πe)) and the exact unit-volume-ball radius.
-3. :func:`plot_data_fraction_curves` — Niu Fig. 3: train/validation loss of GPT-2 at 100%, 1%, 0.1%.
-5. :func:`plot_allocation` — N = O(D²) (Niu Section 5) beside Kaplan's and Chinchilla's allocations.
+3. :func:`fig3_data_fraction` — Niu Fig. 3: train/validation loss of GPT-2 at 100%, 1%, 0.1%.
+5. :func:`allocation` — N = O(D²) (Niu Section 5) beside Kaplan's and Chinchilla's allocations.
 """
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from scalinglab.style import PALETTE, loglog, new_figure
-from scalinglab.memory import energy as en
-from scalinglab.memory.radius import theoretical_radius, unit_ball_radius
+from ..style import PALETTE, loglog, new_figure
+from . import energy as en
+from .radius import theoretical_radius, unit_ball_radius
 
 
-def plot_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, extent: float = 3.0,
+def fig1_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, extent: float = 3.0,
                            resolution: int = 300):
     """Niu Fig. 1: four contour panels over [−extent, extent]², patterns marked."""
     patterns = np.asarray(patterns, dtype=float)
@@ -52,14 +52,15 @@ def plot_energy_landscapes(patterns, second_layer_patterns, beta: float = 1.0, e
     return fig
 
 
-def plot_memory_distances(checkpoints: dict, bins: int = 60):
+def fig2_distances(checkpoints: dict):
     """Nearest-memory distance histograms, one panel and colour per checkpoint.
 
-    `checkpoints`: {label: {"distances": array, "n_embd": int} or {"unavailable": reason}}.
+    `checkpoints`: {label: {"histogram": table of bin_left, bin_right, density (memory_distances'
+    histogram.csv), "n_embd": int, "queries": int} or {"unavailable": reason}}.
     """
     labels = list(checkpoints)
     if not labels:
-        raise ValueError("plot_memory_distances: no checkpoints to draw")
+        raise ValueError("fig2_distances: no checkpoints to draw")
     fig, axes = new_figure(ncols=len(labels), width=3.8, height=3.2)
     for k, (ax, label) in enumerate(zip(axes[0], labels)):
         entry = checkpoints[label]
@@ -69,9 +70,10 @@ def plot_memory_distances(checkpoints: dict, bins: int = 60):
             ax.text(0.5, 0.5, "not available:\n" + entry["unavailable"][:120], ha="center", va="center",
                     wrap=True, fontsize=8, transform=ax.transAxes)
             continue
-        d, n = np.asarray(entry["distances"]), int(entry["n_embd"])
-        ax.hist(d, bins=bins, color=PALETTE[k % len(PALETTE)], alpha=0.8, density=True,
-                label=f"{len(d):,} queries, n = {n}")
+        hist, n = entry["histogram"], int(entry["n_embd"])
+        edges = np.append(hist["bin_left"].to_numpy(float), hist["bin_right"].to_numpy(float)[-1:])
+        ax.stairs(hist["density"].to_numpy(float), edges, fill=True, color=PALETTE[k % len(PALETTE)], alpha=0.8,
+                  label=f"{int(entry['queries']):,} queries, n = {n}")
         r_theory, r_exact = theoretical_radius(n), unit_ball_radius(n)
         ax.axvline(r_theory, color="k", ls="--", lw=1.2, label=f"√(n/2πe) = {r_theory:.2f}")
         ax.axvline(r_exact, color="k", ls=":", lw=1.4, label=f"unit-ball radius = {r_exact:.2f}")
@@ -80,13 +82,13 @@ def plot_memory_distances(checkpoints: dict, bins: int = 60):
     return fig
 
 
-def plot_data_fraction_curves(curves: dict):
+def fig3_data_fraction(curves: dict):
     """Niu Fig. 3: train (left) and validation (right) loss against tokens seen, one colour per fraction.
 
     `curves`: {fraction (float): metrics DataFrame with columns tokens, train_loss, val_loss}.
     """
     if not curves:
-        raise ValueError("plot_data_fraction_curves: no runs to draw")
+        raise ValueError("fig3_data_fraction: no runs to draw")
     fig, axes = new_figure(ncols=2, width=4.6, height=3.6, sharey=True)
     for k, fraction in enumerate(sorted(curves, reverse=True)):
         df = curves[fraction]
@@ -104,7 +106,7 @@ def plot_data_fraction_curves(curves: dict):
     return fig
 
 
-def plot_allocation(result: dict, tokens: np.ndarray, runs: list | None = None):
+def allocation(result: dict, tokens: np.ndarray, runs: list | None = None):
     """N against D for each allocation rule (from :func:`scalinglab.memory.allocation.allocation_curves`),
     all through one anchor; `runs` optionally adds (label, N, D) points of this project's runs."""
     fig, axes = new_figure(width=5.8, height=4.4)

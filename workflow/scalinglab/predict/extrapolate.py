@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from ..fits.checks import FitInputError, positive_arrays
+from ..intervals import central_band
 from ..fits.chinchilla import (FLOPS_PER_PARAM_TOKEN, bootstrap_chinchilla_approach3,
                                chinchilla_loss, fit_chinchilla_approach3, initial_grid)
 from ..fits.kaplan import KaplanJointLaw, fit_kaplan_joint, kaplan_joint_loss
@@ -154,7 +155,6 @@ def check_extrapolation(N, D, L, held_out, forms: list[LawForm], *,
                         f"largest runs")
     fit_idx = ~held_out
     ids = np.arange(N.size).astype(str) if ids is None else np.asarray(ids).astype(str)
-    q = (1 - level) / 2
     frames, fitted = [], {}
 
     nan = np.full(N.size, np.nan)
@@ -183,10 +183,10 @@ def check_extrapolation(N, D, L, held_out, forms: list[LawForm], *,
                 # allocation for the bootstrap to summarise: keep the prediction, drop the band.
                 log.warning("%s %s: no bootstrap band (%s)", dataset, form.name, err)
         if reps is not None:
-            lo, hi = np.nanquantile(reps, [q, 1 - q], axis=0)
+            lo, hi = central_band(reps, level)
             resid = np.log(Lf) - np.log(pred[fit_idx])
             noise = np.random.default_rng(seed + 1).choice(resid, size=reps.shape)
-            pi_lo, pi_hi = np.nanquantile(reps * np.exp(noise), [q, 1 - q], axis=0)
+            pi_lo, pi_hi = central_band(reps * np.exp(noise), level)
             frames.append(rows(form.name, "fit on split", pred, lo, hi, pi_lo, pi_hi))
         else:
             frames.append(rows(form.name, "fit on split", pred))

@@ -9,7 +9,7 @@ from .laws import PlanningLaw
 from ..style import PALETTE, loglog, new_figure
 
 
-def extrapolation_figure(predictions: pd.DataFrame, title: str = ""):
+def extrapolation(predictions: pd.DataFrame, title: str = ""):
     """Relative error of the predicted final loss against training compute, one panel per law:
     fit points faint, held-out points with their bootstrap band (thick bars) and prediction
     interval (thin bars); the dotted line marks where the held-out region starts."""
@@ -50,7 +50,7 @@ def extrapolation_figure(predictions: pd.DataFrame, title: str = ""):
     return fig
 
 
-def plan_figure(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw]):
+def plan_contours(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw]):
     """Chinchilla Fig. 4 style: loss contours of `contour_law` over (FLOPs, parameters), every
     law's compute-optimal frontier, the budget's IsoFLOP line and each law's plan on it, and the
     inference-aware model when the plan has one."""

@@ -1,10 +1,10 @@
 """Figures of the quantization model on multitask sparse parity (Michaud et al. 2023).
 
-Figure 12 (plot_quanta_scaling): (a) loss against parameters (width sweep), (b) loss against
+Figure 12 (scaling): (a) loss against parameters (width sweep), (b) loss against
 training samples (data sweep), each with the straight-line fit of the loss over the fit range and
 the theory's slope; (c) the exponents α·β (from the learned quanta, see quantization.fit)
 against the theory (α_N = α, α_D = α/(α+1)) for every alpha swept, with the line y = x.
-Figure 13 (plot_subtask_curves): the test loss of every subtask against training step for a few
+Figure 13 (subtask_curves): the test loss of every subtask against training step for a few
 widths of the width sweep, coloured by frequency rank.
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _scaling_panel(ax, points, exponents, sweep, alpha):
     ax.legend(loc="lower left")
 
 
-def plot_quanta_scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: float, png_path) -> None:
+def scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: float, png_path) -> None:
     """Write the three-panel figure to `png_path` (+ .pdf)."""
     fig, axes = new_figure(ncols=3, width=4.4, height=3.8)
     _scaling_panel(axes[0, 0], points, exponents, "width", alpha)
@@ -73,7 +73,7 @@ def plot_quanta_scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: fl
     save(fig, png_path)
 
 
-def plot_subtask_curves(curves: pd.DataFrame, alpha: float, png_path, n_panels: int = 3) -> None:
+def subtask_curves(curves: pd.DataFrame, alpha: float, png_path, n_panels: int = 3) -> None:
     """Test loss of each subtask against step, one panel per width (the widest `n_panels`)."""
     widths = sorted(curves["width"].unique())[-n_panels:]
     fig, axes = new_figure(ncols=len(widths), width=4.0, height=3.4)

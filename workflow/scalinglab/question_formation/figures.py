@@ -28,8 +28,8 @@ def running_mean(values: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def plot_question_formation(loss: pd.DataFrame, evals: pd.DataFrame, claim: float,
-                            entropy_rate: float | None, png_path, title: str = "") -> None:
+def fig4(loss: pd.DataFrame, evals: pd.DataFrame, claim: float,
+         entropy_rate: float | None, png_path, title: str = "") -> None:
     """`claim`: Niu et al. §5's ≈1-nat value as reconstructed; `entropy_rate`: the floor (or None)."""
     fig, axes = style.new_figure(ncols=2, width=5.0, height=3.8)
     ax_loss, ax_acc = axes[0]

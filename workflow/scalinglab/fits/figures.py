@@ -1,29 +1,144 @@
-"""Figures 9-11: Hoffmann et al. 2022 (Chinchilla) on the pipeline's runs and on the public points.
+"""Figures 6-11: Kaplan et al. 2020 and Hoffmann et al. 2022 (Chinchilla) on the pipeline's runs
+and on the public points. One function per paper figure, named after its file
+(results/figures/fits_<name>.png): data in, matplotlib Figure out.
 
-`fit` is the JSON of fits_chinchilla_runs (scalinglab.fits.analysis.chinchilla_runs) or of
-fits_chinchilla_public; `curves` the runs' metrics rows (run, N, budget, flops, loss).
+`fit` is the JSON that fits_kaplan_runs, fits_chinchilla_runs or fits_chinchilla_public writes
+(scalinglab.fits.analysis); `curves` the runs' metrics rows (run, N, fraction, budget, step, flops, loss).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ..fits.chinchilla import (ChinchillaFit, chinchilla_loss, compute_optimal_allocation,
-                               tokens_per_parameter)
-from ..fits.kaplan import ProportionalLaw
-from ..fits.published import BESIROGLU_2024, HOFFMANN_2022, ChinchillaLaw
+from .chinchilla import ChinchillaFit, chinchilla_loss, compute_optimal_allocation, tokens_per_parameter
+from .kaplan import (KaplanJointLaw, LearningCurveLaw, PowerLaw, ProportionalLaw, kaplan_joint_loss,
+                     learning_curve_loss, power_law_loss)
+from .published import BESIROGLU_2024, HOFFMANN_2022, KAPLAN_2020, KAPLAN_2020_TABLE2, PF_DAY_FLOPS, ChinchillaLaw
+from ..intervals import central_band
 from ..style import PALETTE, loglog, new_figure, sequential_colors
 
 
 def _law(cls, d):
+    """A fitted law (dataclass) from its JSON dict."""
     return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+# ---- Kaplan et al. 2020 (figures 6-8)
+
+
+def _entropy_line(ax, entropy):
+    if entropy is not None:
+        ax.axhline(entropy, color="0.3", ls=":", lw=1.2,
+                   label=f"irreducible loss {entropy:.3f} (corpus entropy)")
+
+
+def _model_colors(Ns):
+    Ns = sorted(set(Ns))
+    return dict(zip(Ns, sequential_colors(len(Ns))))
+
+
+def kaplan_fig1_power_laws(fit: dict, curves: pd.DataFrame):
+    """Kaplan Fig. 1: L(C_min), L(D), L(N) with fitted power laws (log-log)."""
+    fig, axes = new_figure(3, 1, width=4.4, height=3.7)
+    ax_c, ax_d, ax_n = axes[0]
+    entropy = fit.get("entropy_per_token_nats")
+    full = curves[curves["fraction"] == curves["fraction"].max()]
+    colors = _model_colors(full["N"])
+    for N, g in full.groupby("N"):
+        ax_c.plot(g["flops"] / PF_DAY_FLOPS, g["loss"], color=colors[N], lw=0.9, alpha=0.7)
+    lc = fit["L_C"]
+    law_c = _law(PowerLaw, lc["law_pf_days"])
+    C = np.asarray(lc["C"]) / PF_DAY_FLOPS
+    ax_c.plot(C, lc["L"], "k.", ms=3, label="envelope (lowest loss at each compute)")
+    ax_c.plot(C, power_law_loss(C, law_c), color=PALETTE[1], ls="--",
+              label=f"$L=(C_c/C)^{{\\alpha_C}}$, $\\alpha_C$={law_c.alpha:.3f} "
+                    f"(paper {KAPLAN_2020['alpha_C']})")
+    ax_c.set(xlabel="compute C (PF-days)", ylabel="validation loss (nats/token)",
+             title="L(C_min)")
+
+    ld = fit["L_D"]
+    law_d = _law(PowerLaw, ld["law"])
+    D = np.asarray(ld["D"])
+    Dg = np.geomspace(D.min() / 1.5, D.max() * 1.5, 100)
+    ax_d.plot(D, ld["L"], "o", color=PALETTE[0], label="largest model, early-stopped")
+    ax_d.plot(Dg, power_law_loss(Dg, law_d), color=PALETTE[1], ls="--",
+              label=f"$\\alpha_D$={law_d.alpha:.3f} (paper {KAPLAN_2020['alpha_D']})")
+    ax_d.set(xlabel="dataset size D (tokens)", ylabel="validation loss (nats/token)",
+             title="L(D)")
+
+    ln = fit["L_N"]
+    N = np.asarray(ln["N"])
+    Ng = np.geomspace(N.min() / 1.5, N.max() * 1.5, 100)
+    ax_n.plot(N, ln["L"], "o", color=PALETTE[0], label="most data, final loss")
+    for (variant, law_d_), color in zip(ln["laws"].items(), (PALETTE[1], PALETTE[2])):
+        law_n = _law(PowerLaw, law_d_)
+        extra = f", E={law_n.E:.2f}" if variant != "pure" else ""
+        ax_n.plot(Ng, power_law_loss(Ng, law_n), color=color, ls="--",
+                  label=f"{variant}: $\\alpha_N$={law_n.alpha:.3f}{extra} "
+                        f"(paper {KAPLAN_2020['alpha_N']})")
+    _entropy_line(ax_n, entropy)
+    ax_n.set(xlabel="non-embedding parameters N", ylabel="validation loss (nats/token)",
+             title="L(N)")
+    for ax in (ax_c, ax_d, ax_n):
+        loglog(ax)
+        ax.legend(loc="upper right")
+    return fig
+
+
+def kaplan_fig4_loss_n_d(fit: dict):
+    """Kaplan Fig. 4 (left): early-stopped loss against N for each data size, with Eq. 1.5."""
+    fig, axes = new_figure(1, 1, width=5.6, height=4.2)
+    ax = axes[0, 0]
+    j = fit["joint"]
+    law = _law(KaplanJointLaw, j["law"])
+    df = pd.DataFrame(dict(N=j["N"], D=j["D"], L=j["L"], fraction=j["fraction"]))
+    Ng = np.geomspace(df["N"].min() / 1.5, df["N"].max() * 1.5, 100)
+    fractions = sorted(df["fraction"].unique())
+    for frac, color in zip(fractions, sequential_colors(len(fractions), "plasma")):
+        g = df[df["fraction"] == frac].sort_values("N")
+        D = float(np.median(g["D"]))
+        ax.plot(g["N"], g["L"], "o", color=color, label=f"D = {D:.3g} tokens ({frac:g} of data)")
+        ax.plot(Ng, kaplan_joint_loss(Ng, D, law), color=color, ls="--", lw=1.2)
+    _entropy_line(ax, fit.get("entropy_per_token_nats"))
+    loglog(ax)
+    ax.set(xlabel="non-embedding parameters N", ylabel="early-stopped validation loss (nats/token)",
+           title=f"L(N, D), Eq. 1.5: $\\alpha_N$={law.alpha_N:.3f}, $\\alpha_D$={law.alpha_D:.3f} "
+                 f"(paper {KAPLAN_2020_TABLE2['alpha_N']}, {KAPLAN_2020_TABLE2['alpha_D']})")
+    ax.title.set_fontsize(10)
+    ax.legend(loc="upper right")
+    return fig
+
+
+def kaplan_fig2_learning_curves(fit: dict, curves: pd.DataFrame):
+    """Kaplan Fig. 2: validation loss against steps, coloured by model size, with Eq. 1.6."""
+    fig, axes = new_figure(1, 1, width=5.6, height=4.2)
+    ax = axes[0, 0]
+    law = _law(LearningCurveLaw, fit["learning_curves"]["law"])
+    full = curves[curves["fraction"] == curves["fraction"].max()]
+    colors = _model_colors(full["N"])
+    for N, g in full.groupby("N"):
+        g = g.sort_values("step")
+        ax.plot(g["step"], g["loss"], color=colors[N], label=f"N = {N:,.0f}")
+        S = np.geomspace(max(g["step"].max() * 0.1, 1), g["step"].max(), 50)
+        ax.plot(S, learning_curve_loss(N, S, law), color=colors[N], ls="--", lw=1)
+    _entropy_line(ax, fit.get("entropy_per_token_nats"))
+    loglog(ax)
+    ax.set(xlabel="optimiser step S", ylabel="validation loss (nats/token)",
+           title=f"L(N, S), Eq. 1.6 (dashed): $\\alpha_N$={law.alpha_N:.3f}, "
+                 f"$\\alpha_S$={law.alpha_S:.3f}")
+    ax.title.set_fontsize(10)
+    ax.legend(loc="upper right", title="model (non-embedding params)")
+    return fig
+
+
+# ---- Hoffmann et al. 2022 (figures 9-11)
 
 
 def _line(law: ProportionalLaw, C):
     return law.k * np.asarray(C) ** law.exponent
 
 
-def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
+def chinchilla_fig3_isoflop(fit: dict, curves: pd.DataFrame):
     """Chinchilla Figs. 2-3: training curves with their envelope (Approach 1), IsoFLOP
     parabolas (Approach 2), and N_opt, D_opt against compute from all three approaches."""
     fig, axes = new_figure(4, 1, width=4.0, height=3.6)
@@ -85,7 +200,7 @@ def plot_chinchilla_isoflop(fit: dict, curves: pd.DataFrame):
     return fig
 
 
-def plot_chinchilla_contours(fit: dict):
+def chinchilla_fig4_contours(fit: dict):
     """Chinchilla Fig. 4 (left): contours of the Approach 3 law over (C, N), its efficient
     frontier N_opt(C), and the runs it was fitted on."""
     fig, axes = new_figure(1, 1, width=5.8, height=4.4)
@@ -112,7 +227,7 @@ def plot_chinchilla_contours(fit: dict):
     return fig
 
 
-def plot_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: float = 0.8):
+def chinchilla_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: float = 0.8):
     """The public points: refit and Hoffmann's law against the data, residuals, and the
     compute-optimal D/N against compute with the refit's bootstrap band."""
     fig, axes = new_figure(3, 1, width=4.5, height=3.8)
@@ -142,8 +257,7 @@ def plot_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: float 
     for _, row in bootstrap.iterrows():
         law = ChinchillaLaw(E=row["E"], A=row["A"], B=row["B"], alpha=row["alpha"], beta=row["beta"])
         ratios.append(tokens_per_parameter(Cg, law))
-    q = (1 - level) / 2
-    band = np.nanquantile(np.array(ratios), [q, 1 - q], axis=0)
+    band = central_band(np.array(ratios), level)
     ax_ratio.fill_between(Cg, band[0], band[1], color=PALETTE[0], alpha=0.25,
                           label=f"refit, {level:.0%} bootstrap band")
     ax_ratio.plot(Cg, tokens_per_parameter(Cg, refit), color=PALETTE[0], label="refit")

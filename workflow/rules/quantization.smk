@@ -92,7 +92,7 @@ rule quantization_scaling:
 
 
 rule quantization_subtask_curves:
-    """Per-subtask learning curves (Michaud et al. 2023 Fig. 5): each quantum is learned abruptly."""
+    """Per-subtask learning curves (Michaud et al. 2023, Section 3: is each quantum learned abruptly?)."""
     input:
         curves=f"{QUANTIZATION}/curves/width_a{float(config['quantization']['alpha']):g}.csv",
     output:

@@ -67,7 +67,7 @@ def test_agreement_main_auxiliary_matches_subject_number():
 
 
 def test_training_split_withholds_subject_rc_questions():
-    pairs = grammar.generate_pairs(3000, seed=7, quest_fraction=0.6)
+    pairs = grammar.generate_pairs(3000, seed=7)
     assert not any(p.marker == "quest" and p.subject_has_rc for p in pairs)
     share = sum(p.marker == "quest" for p in pairs) / len(pairs)
     assert 0.35 < share < 0.45  # McCoy et al.'s files hold ≈40% questions
@@ -80,13 +80,38 @@ def test_mccoy_files_follow_the_same_rule(shared_data):
 
 
 def test_entropy_rate_is_exact_and_near_one_nat():
-    pairs = grammar.generate_pairs(4000, seed=0, quest_fraction=0.5)
+    pairs = grammar.generate_pairs(4000, seed=0)
     rate = grammar.entropy_rate(pairs)
     assert 0.9 < rate < 1.1
-    # ln p of a pair is a sum of ln(1/k) choices: a bare-subject intransitive decl sentence
+    # ln p of a pair is a sum of ln(weight) choices: a bare-subject intransitive decl sentence
+    w = grammar.RELEASED
     p = next(p for p in pairs if len(p.source) == 4 and p.marker == "decl")
-    expected = (math.log(1 / 2) + math.log(1 / 6) + math.log(1 / 3) + math.log(1 / 13)
-                + math.log(1 / 2) + math.log(1 / 2) + math.log(1 / 9) + math.log(1 / 2))
-    # number, det, modifier, noun | aux, VP kind, verb | marker
+    kept = 1 - 0.5 * w.subject[2] / sum(w.subject)  # questions from subject-RC sentences dropped
+    expected = (math.log(1 / 2) + math.log(1 / 6) + math.log(w.subject[0] / sum(w.subject))
+                + math.log(1 / 13) + math.log(1 / 2) + math.log(w.predicate[0] / sum(w.predicate))
+                + math.log(1 / 9) + math.log(1 / 2) - math.log(kept))
+    # number, det, modifier, noun | aux, VP kind, verb | marker, renormalised for the drop
     assert p.logprob == pytest.approx(expected)
     assert encode(p.sequence())[0] == TOKEN_ID[p.source[0]]
+
+
+
+def test_subject_rc_question_drop_renormalises_the_probabilities():
+    """Kept pairs: ln p(sentence) + ln 1/2 - ln(1 - P(subject RC)/2); a subject-RC copy included."""
+    w = grammar.RELEASED
+    plain = grammar.generate_pairs(300, seed=4, withhold_subject_rc_questions=False)
+    dropped = grammar.generate_pairs(300, seed=4)
+    shift = -math.log(1 - 0.5 * w.subject_rc_probability())
+    by_line = {p.line(): p.logprob for p in plain}
+    common = [p for p in dropped if p.line() in by_line]
+    assert common and all(p.logprob == pytest.approx(by_line[p.line()] + shift) for p in common)
+
+
+def test_generated_lines_are_distinct_and_train_test_disjoint(tmp_path):
+    from scalinglab.question_formation.data import prepare
+    pairs = grammar.generate_pairs(5000, seed=0)
+    assert len({p.line() for p in pairs}) == 5000
+    prepare(tmp_path, train_pairs=2000, test_pairs=500, gen_pairs=100)
+    train = set((tmp_path / "train.txt").read_text().splitlines())
+    test = set((tmp_path / "test.txt").read_text().splitlines())
+    assert len(train) == 2000 and len(test) == 500 and not train & test

@@ -56,14 +56,32 @@ def test_offline_download_names_the_config_key(tmp_path):
 
 
 def test_prepare_from_local_directory(tmp_path, shared_data):
+    from scalinglab.question_formation.grammar import generalisation_pairs
     local = tmp_path / "mccoy"
     local.mkdir()
     (local / "question.train").write_text((shared_data / "question_formation.dev").read_text())
     (local / "question.test").write_text((shared_data / "question_formation.dev").read_text())
+    with pytest.raises(FileNotFoundError) as err:  # McCoy's generalisation file is required
+        question_formation_data.prepare(tmp_path / "out", source=str(local), gen_pairs=50)
+    assert "no question.gen" in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "out" / "data.json").exists()
+    # their gen file (here: lines in its format) is the generalisation set, read, not generated
+    gen_lines = [p.line() for p in generalisation_pairs(80, seed=99)]
+    (local / "question.gen").write_text("\n".join(gen_lines) + "\n")
     meta = question_formation_data.prepare(tmp_path / "out", source=str(local), gen_pairs=50)
     assert meta["splits"]["train"]["pairs"] == 1000 and meta["splits"]["gen"]["pairs"] == 50
+    assert (tmp_path / "out" / "gen.txt").read_text().splitlines() == gen_lines[:50]
     assert meta["entropy_per_token_nats"] is None  # unknown for files
+    assert meta["splits"]["train"]["statistics"]["subject_rc_questions"] == 0.0
     assert json.loads((tmp_path / "out" / "data.json").read_text())["source"] == str(local)
+
+
+def test_mccoy_gen_file_parses(shared_data):
+    path = shared_data / "question_formation.gen"
+    if not path.is_file():
+        pytest.skip(f"McCoy et al.'s question.gen not found at {path}")
+    pairs = mccoy.load_pairs(path)
+    assert all(p.marker == "quest" and p.subject_has_rc for p in pairs)
 
 
 def test_prepare_generated_and_bad_source(tmp_path):

@@ -36,7 +36,7 @@ CASES = {  # --config value -> {rule: jobs} the dry run plans
                                    "fits_chinchilla_public_refit": 1, **FITS_FIGURES, **PLAN},
     "quantization={fit: {level: 0.9}}": {"quantization_fit": 1, "quantization_scaling": 1},
     "quantization={width_sweep: {steps: 100}}": {"quantization_sweep": 3, "quantization_fit": 1,
-                                                 "quantization_scaling": 1},
+                                                 "quantization_scaling": 1, "quantization_subtask_curves": 1},
     "predict={n_boot: 10}": {"predict_extrapolation_public": 1, "predict_extrapolation_runs": 1,
                              "predict_extrapolation_figure": 2},
     "predict={plan: {days: 10}}": PLAN,

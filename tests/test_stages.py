@@ -129,10 +129,14 @@ def test_quantization_fit_stage(tmp_path):
                              quanta_learned=n_learned))
     sweep = tmp_path / "width.csv"
     rows.to_csv(sweep, index=False)
-    quantization_fit(sweeps=[str(sweep)], points=str(tmp_path / "p.csv"), exponents=str(tmp_path / "e.csv"),
-                     n_tasks=n_tasks, min_quanta=1.0, max_quanta_fraction=0.5, level=0.9)
+    quantization_fit(sweeps=[str(sweep)], points=str(tmp_path / "p.csv"), fits=str(tmp_path / "f.csv"),
+                     exponents=str(tmp_path / "e.csv"), n_tasks=n_tasks, min_quanta=1.0,
+                     max_quanta_fraction=0.5, level=0.9)
     assert "in_fit_range" in pd.read_csv(tmp_path / "p.csv")
-    assert len(pd.read_csv(tmp_path / "e.csv")) == 1
+    exponents = pd.read_csv(tmp_path / "e.csv")
+    assert len(exponents) == 1 and exponents["alpha_N"].iloc[0] == pytest.approx(alpha)  # n ∝ N
+    assert np.isnan(exponents["alpha_D"].iloc[0])  # no data sweep given
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 1
 
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):

@@ -1,16 +1,20 @@
 # Rules: the quantization model (Michaud et al. 2023) on multitask sparse parity.
-# One job per (sweep, alpha): results/quantization/sweeps/{width,data}_a{alpha}.csv; then one fit and figure 12.
+# One job per (sweep, alpha): results/quantization/sweeps/{width,data}_a{alpha}.csv and the per-subtask
+# learning curves curves/{width,data}_a{alpha}.csv; then one fit (exponents.csv, one row per alpha),
+# figure 12 and the subtask-curves figure 13.
 
 
 # Figures, tables and downloads run on the submitting host (seconds; no cluster job).
 localrules:
     quantization_fit,
     quantization_scaling,
+    quantization_subtask_curves,
 
 
 rule quantization_sweep:
     output:
         points=f"{QUANTIZATION}/sweeps/{{sweep}}_a{{alpha}}.csv",
+        curves=f"{QUANTIZATION}/curves/{{sweep}}_a{{alpha}}.csv",
     log:
         f"{RESULTS}/logs/quantization/{{sweep}}_a{{alpha}}.log",
     benchmark:
@@ -46,6 +50,7 @@ rule quantization_fit:
         ),
     output:
         points=f"{QUANTIZATION}/points.csv",
+        fits=f"{QUANTIZATION}/fits.csv",
         exponents=report(
             f"{QUANTIZATION}/exponents.csv",
             caption="../report/quantization_exponents.rst",
@@ -68,7 +73,7 @@ rule quantization_fit:
 rule quantization_scaling:
     input:
         points=rules.quantization_fit.output.points,
-        exponents=rules.quantization_fit.output.exponents,
+        fits=rules.quantization_fit.output.fits,
     output:
         png=report(
             figure("quantization_scaling"),
@@ -86,4 +91,31 @@ rule quantization_scaling:
         STAGE
 
 
-ALL_TARGETS += [rules.quantization_fit.output.exponents, figure("quantization_scaling")]
+rule quantization_subtask_curves:
+    """Per-subtask learning curves (Michaud et al. 2023, Section 3: is each quantum learned abruptly?)."""
+    input:
+        curves=f"{QUANTIZATION}/curves/width_a{float(config['quantization']['alpha']):g}.csv",
+    output:
+        png=report(
+            figure("quantization_subtask_curves"),
+            caption="../report/quantization_subtask_curves.rst",
+            category="Michaud et al. 2023",
+            labels={"figure": "13 subtask learning curves"},
+        ),
+        transitions=f"{QUANTIZATION}/subtask_transitions.csv",
+    log:
+        f"{RESULTS}/logs/quantization/subtask_curves.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        alpha=float(config["quantization"]["alpha"]),
+    script:
+        STAGE
+
+
+ALL_TARGETS += [
+    rules.quantization_fit.output.exponents,
+    figure("quantization_scaling"),
+    figure("quantization_subtask_curves"),
+    rules.quantization_subtask_curves.output.transitions,
+]

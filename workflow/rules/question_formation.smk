@@ -1,6 +1,6 @@
 # Rules: question formation (Niu et al. 2024 §6.3 on McCoy, Frank & Linzen 2020's task).
 # data (McCoy's files or the generator) -> a vanilla Transformer, loss every step -> figure 4
-# (loss with its stepwise drops and the §5 lower bound) + the accuracy table.
+# (loss with its stepwise drops, its entropy floor and Niu et al. §5's ≈1-nat claim) + the accuracy table.
 # The science lives in scalinglab.question_formation, scalinglab.memory.bound, scalinglab.question_formation.figures.
 
 

@@ -1,15 +1,19 @@
-"""Figure 12: the quantization model on multitask sparse parity (Michaud et al. 2023, Figs. 3-4).
+"""Figures of the quantization model on multitask sparse parity (Michaud et al. 2023).
 
-(a) loss against parameters (width sweep), (b) loss against training samples (data sweep), each
-with its fitted power law over the fit range; (c) fitted exponents against the theory
-(α_N = α, α_D = α/(α+1)) for every alpha swept, with the line y = x.
+Figure 12 (scaling): (a) loss against parameters (width sweep), (b) loss against
+training samples (data sweep), each with the straight-line fit of the loss over the fit range and
+the theory's slope; (c) the exponents α·β (from the learned quanta, see quantization.fit)
+against the theory (α_N = α, α_D = α/(α+1)) for every alpha swept, with the line y = x.
+Figure 13 (subtask_curves): the test loss of every subtask against training step for a few
+widths of the width sweep, coloured by frequency rank.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from scalinglab.style import PALETTE, legend_below, loglog, new_figure, save
+from scalinglab.style import PALETTE, legend_below, loglog, new_figure, save, sequential_colors
+from scalinglab.quantization.theory import UNLEARNED_LOSS
 
 _PANELS = {"width": ("params", "parameters N", "alpha_N", "α_N"),
            "data": ("samples", "training samples D", "alpha_D", "α_D")}
@@ -28,13 +32,16 @@ def _scaling_panel(ax, points, exponents, sweep, alpha):
     if len(fit) and np.isfinite(fit["fitted"].iloc[0]):
         f = fit.iloc[0]
         xs = np.geomspace(f["x_min"], f["x_max"], 50)
-        ax.plot(xs, f["coefficient"] * xs ** -f["fitted"], color=PALETTE[1],
-                label=f"fit {symbol} = {f['fitted']:.2f} [{f['low']:.2f}, {f['high']:.2f}]")
+        ax.plot(xs, f["loss_coefficient"] * xs ** -f["loss_fitted"], color=PALETTE[1],
+                label=f"line through L: {f['loss_fitted']:.2f} (finite T)")
         # The theory's slope through the fit's geometric centre, for the eye.
         xc = np.sqrt(f["x_min"] * f["x_max"])
-        yc = f["coefficient"] * xc ** -f["fitted"]
+        yc = f["loss_coefficient"] * xc ** -f["loss_fitted"]
         ax.plot(xs, yc * (xs / xc) ** -f["theory"], color=PALETTE[2], ls="--",
                 label=f"theory {symbol} = {f['theory']:.2f}")
+        ax.text(0.97, 0.97, f"{symbol} = α·β = {f['fitted']:.2f} [{f['low']:.2f}, {f['high']:.2f}]\n"
+                f"from learned quanta, {int(f['n_points'])} points", transform=ax.transAxes,
+                ha="right", va="top", fontsize=8)
     elif len(fit):
         ax.text(0.03, 0.05, "too few points in fit range", transform=ax.transAxes, fontsize=8)
     loglog(ax)
@@ -63,4 +70,25 @@ def scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: float, png_pat
     ax.set_ylabel("fitted exponent")
     ax.set_title("(c) fitted against theory")
     legend_below(ax, fontsize=8)
+    save(fig, png_path)
+
+
+def subtask_curves(curves: pd.DataFrame, alpha: float, png_path, n_panels: int = 3) -> None:
+    """Test loss of each subtask against step, one panel per width (the widest `n_panels`)."""
+    widths = sorted(curves["width"].unique())[-n_panels:]
+    fig, axes = new_figure(ncols=len(widths), width=4.0, height=3.4)
+    n_tasks = int(curves["task"].max())
+    colors = sequential_colors(n_tasks)
+    for ax, width in zip(axes[0], widths):
+        sub = curves[curves["width"] == width]
+        for task, g in sub.groupby("task", sort=True):
+            g = g.sort_values("step")
+            ax.plot(g["step"], g["loss"], color=colors[int(task) - 1], lw=1.0,
+                    label=f"subtask {task}" if task in (1, n_tasks // 2, n_tasks) else None)
+        ax.axhline(UNLEARNED_LOSS, color="0.4", ls=":", lw=1, label="chance (log 2)")
+        ax.set_xlabel("training step")
+        ax.set_ylabel("test loss of the subtask (nats)")
+        ax.set_ylim(0, 1.15 * max(UNLEARNED_LOSS, float(sub["loss"].quantile(0.99))))
+        ax.set_title(f"width {width}, α+1 = {alpha + 1:g}")
+    axes[0][0].legend(loc="upper right", fontsize=7, title="rank 1 = most frequent", title_fontsize=7)
     save(fig, png_path)

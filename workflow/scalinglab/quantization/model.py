@@ -57,6 +57,38 @@ class MLPStack(nn.Module):
         h = torch.relu(torch.bmm(x, w1) + self.b1.reshape(m, 1, w))
         return torch.bmm(h, self.w2.reshape(m, w, 2)) + self.b2[:, None, :]
 
+    @torch.no_grad()
+    def select(self, keep: list[int], optimizer: torch.optim.Adam | None = None) -> "MLPStack":
+        """A stack of the members `keep` (equal widths), their weights and Adam state carried over.
+
+        Returns the new stack, or (stack, optimizer) when `optimizer` is given. Adam is elementwise
+        and members share no parameters, so a kept member trains on as it would in the full
+        stack (up to floating-point summation order); dropping finished members saves compute.
+        """
+        if len(set(self.widths)) != 1:
+            raise ValueError("MLPStack.select: members need equal widths")
+        m, w = len(self.widths), self.widths[0]
+        cols = torch.cat([torch.arange(j * w, (j + 1) * w) for j in keep])
+        new = MLPStack.__new__(MLPStack)
+        nn.Module.__init__(new)
+        new.widths = [w] * len(keep)
+        slicers = {"w1": lambda t: t[:, cols], "b1": lambda t: t[cols], "w2": lambda t: t[cols],
+                   "b2": lambda t: t[keep]}
+        for name, cut in slicers.items():
+            setattr(new, name, nn.Parameter(cut(getattr(self, name)).clone()))
+        owner = torch.repeat_interleave(torch.arange(len(keep)), torch.tensor(new.widths))
+        new.register_buffer("owner", nn.functional.one_hot(owner, len(keep)).float().to(self.w1.device))
+        if optimizer is not None:
+            fresh = torch.optim.Adam(new.parameters(), **{k: v for k, v in optimizer.defaults.items()
+                                                          if k in ("lr", "betas", "eps", "weight_decay")})
+            for name, cut in slicers.items():
+                old_state = optimizer.state.get(getattr(self, name))
+                if old_state:
+                    fresh.state[getattr(new, name)] = {
+                        k: (v.clone() if k == "step" else cut(v).clone()) for k, v in old_state.items()}
+            return new, fresh
+        return new
+
     def member_losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of each member, [M]; y is [B] or [M, B]."""
         logits = self(x)

@@ -11,10 +11,11 @@ from ..io import write_csv
 log = logging.getLogger("scalinglab.quantization")
 
 
-def quantization_sweep(*, points: str, sweep: str, alpha: float, n_tasks: int, n_bits: int, k: int,
-                       task_seed: int, seed: int, test_per_task: int, device: str, settings: dict,
+def quantization_sweep(*, points: str, curves: str, sweep: str, alpha: float, n_tasks: int, n_bits: int,
+                       k: int, task_seed: int, seed: int, test_per_task: int, device: str, settings: dict,
                        threads: int) -> None:
-    """Train one width or data sweep on multitask sparse parity; write its points."""
+    """Train one width or data sweep on multitask sparse parity; write its points and the
+    per-subtask learning curves (the test loss of every subtask at each evaluation step)."""
     import torch
 
     from .task import SparseParityTask
@@ -24,37 +25,58 @@ def quantization_sweep(*, points: str, sweep: str, alpha: float, n_tasks: int, n
     task = SparseParityTask(n_tasks, n_bits, k, alpha, seed=task_seed)
     s = settings
     if sweep == "width":
-        rows, _ = train_width_sweep(task, s["widths"], s["steps"], s["batch_size"], s["lr"], test_per_task,
-                                    seed=seed, log_every=s["log_every"], device=device)
+        rows, _, curve_rows = train_width_sweep(task, s["widths"], s["steps"], s["batch_size"], s["lr"],
+                                                test_per_task, seed=seed, log_every=s["log_every"],
+                                                device=device, curve_every=s["curve_every"])
     else:
-        rows, _ = train_data_sweep(task, s["sizes"], s["width"], s["max_steps"], s["batch_size"], s["lr"],
-                                   s["eval_every"], s["patience"], s["val_size"], test_per_task,
-                                   seed=seed, log_every=s["log_every"], device=device)
+        rows, _, curve_rows = train_data_sweep(task, s["sizes"], s["width"], s["max_steps"], s["batch_size"],
+                                               s["lr"], s["eval_every"], s["patience"], s["val_size"],
+                                               test_per_task, seed=seed, log_every=s["log_every"],
+                                               device=device)
     table = pd.DataFrame(rows)
     table.insert(0, "sweep", sweep)
     table.insert(1, "alpha", alpha)
     table.insert(2, "n_tasks", task.n_tasks)
     write_csv(table, points)
+    columns = ["step", "width" if sweep == "width" else "samples", "task", "frequency", "loss"]
+    write_csv(pd.DataFrame(curve_rows, columns=columns).assign(sweep=sweep, alpha=alpha), curves)
     log.info("wrote %s: %s", points,
              table[["width", "params", "samples", "loss", "quanta_learned"]].to_dict("records"))
 
 
-def quantization_fit(*, sweeps: list, points: str, exponents: str, n_tasks: int, min_quanta: float,
-                     max_quanta_fraction: float, level: float) -> None:
-    """Mark each sweep's fit range and fit its exponent beside the theory."""
-    from .fit import fit_sweep_exponents, mark_fit_range
+def quantization_fit(*, sweeps: list, points: str, fits: str, exponents: str, n_tasks: int,
+                     min_quanta: float, max_quanta_fraction: float, level: float) -> None:
+    """Mark each sweep's fit range, fit its exponent (fits.csv, one row per sweep and alpha) and
+    write the table the verdicts read (exponents.csv, one row per alpha; README, "Quantization")."""
+    from .fit import exponents_table, fit_sweep_exponents, mark_fit_range
 
     table = pd.concat([pd.read_csv(p) for p in sweeps], ignore_index=True)
     table = mark_fit_range(table, n_tasks, min_quanta, max_quanta_fraction)
     fitted = fit_sweep_exponents(table, level=level)
     write_csv(table, points)
-    write_csv(fitted, exponents)
+    write_csv(fitted, fits)
+    write_csv(exponents_table(fitted, n_tasks), exponents)
     print(fitted.to_string(index=False))
 
 
-def quantization_scaling(*, points: str, exponents: str, png: str, alpha: float) -> None:
+def quantization_scaling(*, points: str, fits: str, png: str, alpha: float) -> None:
     """Figure 12: loss against width and data with fits, exponents against theory."""
     from .figures import scaling
 
-    scaling(pd.read_csv(points), pd.read_csv(exponents), alpha=alpha, png_path=png)
+    scaling(pd.read_csv(points), pd.read_csv(fits), alpha=alpha, png_path=png)
     print(f"wrote {png} and its .pdf")
+
+
+def quantization_subtask_curves(*, curves: str, png: str, transitions: str, alpha: float) -> None:
+    """Figure 13: per-subtask learning curves of the main alpha's width sweep; their transitions."""
+    from .curves import learning_order, learning_transitions
+    from .figures import subtask_curves
+
+    table = pd.read_csv(curves)
+    if table.empty:
+        raise ValueError("quantization.width_sweep: no per-subtask curves were recorded; set "
+                         "curve_every to a step interval (e.g. 100)")
+    subtask_curves(table, alpha, png)
+    found = learning_transitions(table)
+    write_csv(found, transitions)
+    print(learning_order(found).to_string(index=False))

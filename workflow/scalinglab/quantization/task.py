@@ -50,12 +50,23 @@ class SparseParityTask:
 
     def __post_init__(self):
         check_task_size(self.n_tasks, self.n_bits, self.k, self.alpha)
+        if self.n_tasks > math.comb(self.n_bits, self.k):
+            raise ValueError(f"quantization: n_tasks={self.n_tasks} > C(n_bits={self.n_bits}, k={self.k}) = "
+                             f"{math.comb(self.n_bits, self.k)} distinct parities; raise n_bits or lower n_tasks")
         self.frequencies = zipf_frequencies(self.n_tasks, self.alpha)
         # The bit positions depend on (seed, n_tasks, n_bits, k) only, not on alpha, so that sweeps
         # over alpha share one set of parities and differ only in how often each is seen.
         rng = np.random.default_rng([int(self.seed), self.n_tasks, self.n_bits, self.k])
-        self.subsets = np.stack([np.sort(rng.choice(self.n_bits, self.k, replace=False))
-                                 for _ in range(self.n_tasks)])
+        # Distinct subsets: a task sharing its bits with a more frequent one would be learned for
+        # free with it, and would not be a quantum of its own (n_bits = 10, k = 3 gives 120
+        # subsets, so 32 independent draws would repeat about four of them).
+        seen, subsets = set(), []
+        while len(subsets) < self.n_tasks:
+            subset = tuple(np.sort(rng.choice(self.n_bits, self.k, replace=False)).tolist())
+            if subset not in seen:
+                seen.add(subset)
+                subsets.append(subset)
+        self.subsets = np.array(subsets, dtype=np.int64)
 
     @property
     def input_dim(self) -> int:

@@ -73,9 +73,22 @@ def _member_seed(seed: int, value: int) -> int:
     return int(seed) * 1_000_003 + int(value)
 
 
+def _curve_rows(step: int, values, name: str, task_losses: np.ndarray, frequencies) -> list[dict]:
+    """Long-format rows (step, width|samples, task rank, frequency, loss) of one evaluation."""
+    return [{"step": step, name: int(v), "task": i + 1, "frequency": float(frequencies[i]),
+             "loss": float(loss)}
+            for v, losses in zip(values, task_losses) for i, loss in enumerate(losses)]
+
+
 def train_width_sweep(task: SparseParityTask, widths, steps: int, batch_size: int, lr: float,
-                      test_per_task: int, seed: int, log_every: int = 0, device: str = "cpu"):
-    """Train one MLP per width on shared online batches; returns (rows, per-task losses [W, T])."""
+                      test_per_task: int, seed: int, log_every: int = 0, device: str = "cpu",
+                      curve_every: int = 0):
+    """Train one MLP per width on shared online batches.
+
+    Returns (rows, per-task losses [W, T], curves): `curves` holds the test loss of every subtask
+    for every width at step 0 and every `curve_every` steps (none when 0), the per-subtask
+    learning curves of Michaud et al. (each quantum is learned abruptly, frequent ones first).
+    """
     widths = _check_positive_ints("widths", widths)
     steps, batch_size, test_per_task = (_check_positive_ints(n, [v])[0] for n, v in
                                         (("steps", steps), ("batch_size", batch_size),
@@ -83,6 +96,11 @@ def train_width_sweep(task: SparseParityTask, widths, steps: int, batch_size: in
     stack = MLPStack(task.input_dim, widths, [_member_seed(seed, w) for w in widths]).to(device)
     opt = torch.optim.Adam(stack.parameters(), lr=lr)
     data = _generator(seed, 1)
+    x_test, y_test, t_test = (t.to(device) for t in task.per_task_set(test_per_task, _generator(seed, 2)))
+    curves = []
+    if curve_every:
+        curves += _curve_rows(0, widths, "width", per_task_losses(stack, x_test, y_test, t_test, task.n_tasks),
+                              task.frequencies)
     start = time.perf_counter()
     for step in tqdm(range(1, steps + 1), desc=f"width sweep alpha={task.alpha:g}", mininterval=2,
                      disable=None):
@@ -95,18 +113,26 @@ def train_width_sweep(task: SparseParityTask, widths, steps: int, batch_size: in
             rate = step * batch_size / (time.perf_counter() - start)
             log.info("step %d/%d  train loss by width %s  %.0f samples/s", step, steps,
                      " ".join(f"{w}:{l:.3f}" for w, l in zip(widths, losses.tolist())), rate)
+        if curve_every and step % curve_every == 0 and step < steps:
+            curves += _curve_rows(step, widths, "width",
+                                  per_task_losses(stack, x_test, y_test, t_test, task.n_tasks),
+                                  task.frequencies)
     elapsed = time.perf_counter() - start
-    x, y, t = (t.to(device) for t in task.per_task_set(test_per_task, _generator(seed, 2)))
-    losses = per_task_losses(stack, x, y, t, task.n_tasks)
+    losses = per_task_losses(stack, x_test, y_test, t_test, task.n_tasks)
+    if curve_every:
+        curves += _curve_rows(steps, widths, "width", losses, task.frequencies)
     rows = [_row(task, w, samples=steps * batch_size, steps=steps, task_losses=tl, elapsed=elapsed)
             for w, tl in zip(widths, losses)]
-    return rows, losses
+    return rows, losses, curves
 
 
 def train_data_sweep(task: SparseParityTask, sizes, width: int, max_steps: int, batch_size: int,
                      lr: float, eval_every: int, patience: int, val_size: int, test_per_task: int,
                      seed: int, log_every: int = 0, device: str = "cpu"):
-    """Train one MLP of `width` per dataset size, early-stopped; returns (rows, losses [S, T]).
+    """Train one MLP of `width` per dataset size, early-stopped; returns (rows, losses [S, T], curves).
+
+    `curves`: the test loss of every subtask for every size at each evaluation (long format, as
+    train_width_sweep's); the rows and losses are those at each size's best validation step.
 
     All sizes train side by side (one MLPStack, each member drawing minibatches from its own
     set); a member whose validation loss has not improved for `patience` evaluations is done, and
@@ -131,37 +157,45 @@ def train_data_sweep(task: SparseParityTask, sizes, width: int, max_steps: int, 
     best_step = np.zeros(m, dtype=int)
     bad_evals = np.zeros(m, dtype=int)
     best_task_losses = np.zeros((m, task.n_tasks))
+    curves = []
     start = time.perf_counter()
     step = 0
+    active = np.arange(m)  # members still training; a finished one is dropped from the stack
     for step in tqdm(range(1, max_steps + 1), desc=f"data sweep alpha={task.alpha:g}", mininterval=2,
                      disable=None):
-        # Member j draws its minibatch uniformly from the first sizes[j] samples (many epochs).
-        idx = (torch.rand(m, batch_size, generator=batches) * upper).long()
+        # Member j draws its minibatch uniformly from the first sizes[j] samples (many epochs);
+        # every member's indices are drawn, so dropping finished members changes no one's batches.
+        idx = (torch.rand(m, batch_size, generator=batches) * upper).long()[active]
         x, y = task.encode(tasks_all[idx].reshape(-1), bits_all[idx].reshape(-1, task.n_bits))
-        losses = stack.member_losses(x.reshape(m, batch_size, -1).to(device), y.reshape(m, -1).to(device))
+        k = len(active)
+        losses = stack.member_losses(x.reshape(k, batch_size, -1).to(device), y.reshape(k, -1).to(device))
         opt.zero_grad(set_to_none=True)
         losses.sum().backward()
         opt.step()
         if step % eval_every == 0 or step == max_steps:
             with torch.no_grad():
                 val = stack.member_losses(x_val, y_val).cpu().numpy()
-            improved = val < best_val
-            if improved.any():
-                test = per_task_losses(stack, x_test, y_test, t_test, task.n_tasks)
-                best_task_losses[improved] = test[improved]
-            best_step[improved] = step
-            best_val = np.where(improved, val, best_val)
-            bad_evals = np.where(improved, 0, bad_evals + 1)
+            improved = val < best_val[active]
+            test = per_task_losses(stack, x_test, y_test, t_test, task.n_tasks)
+            curves += _curve_rows(step, [sizes[j] for j in active], "samples", test, task.frequencies)
+            gained = active[improved]
+            best_task_losses[gained] = test[improved]
+            best_step[gained] = step
+            best_val[gained] = val[improved]
+            bad_evals[active] = np.where(improved, 0, bad_evals[active] + 1)
             if log_every and step % log_every == 0:
                 log.info("step %d  val by D %s  (%d/%d stopped, %.0f samples/s)", step,
-                         " ".join(f"{s}:{v:.3f}" for s, v in zip(sizes, val)),
-                         int((bad_evals >= patience).sum()), m,
-                         step * batch_size * m / (time.perf_counter() - start))
-            if (bad_evals >= patience).all():
+                         " ".join(f"{sizes[j]}:{v:.3f}" for j, v in zip(active, val)),
+                         m - len(active), m, step * batch_size * len(active) / (time.perf_counter() - start))
+            done = bad_evals[active] >= patience
+            if done.all():
                 break
+            if done.any():
+                stack, opt = stack.select(list(np.flatnonzero(~done)), opt)
+                active = active[~done]
     elapsed = time.perf_counter() - start
     rows = [_row(task, width, samples=s, steps=step, task_losses=tl, elapsed=elapsed,
                  best_step=int(bs), epochs_at_best=round(bs * batch_size / s, 2),
                  best_val_loss=float(v))
             for s, tl, bs, v in zip(sizes, best_task_losses, best_step, best_val)]
-    return rows, best_task_losses
+    return rows, best_task_losses, curves

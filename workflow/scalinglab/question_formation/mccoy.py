@@ -19,7 +19,7 @@ from .vocab import AUXILIARIES, PREPOSITIONS, RELATIVISERS, TOKEN_ID, VERBS_INTR
 
 MCCOY_URL = ("https://raw.githubusercontent.com/tommccoy1/rnn-hierarchical-biases/master/"
              "data/question.{split}")
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test", "gen")  # gen: their generalisation set
 
 
 def main_auxiliary_index(words) -> int:

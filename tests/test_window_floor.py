@@ -92,3 +92,24 @@ def test_demo_corpus_floor_at_block_64():
 def test_real_text_sidecar_is_refused_in_one_line():
     with pytest.raises(DataError, match="synthetic"):
         window_entropy_floor({"source": "openwebtext", "tokens": 100}, 64)
+
+
+def test_trainer_floor_of_the_fits_reads_block_sizes_from_the_runs(tmp_path):
+    import json
+
+    from scalinglab.fits.runs import trainer_floor
+
+    corpus = SyntheticCorpus(**TINY)
+    (tmp_path / "val.json").write_text(json.dumps(_meta(corpus)))
+    paths = []
+    for i, b in enumerate((4, 9, 9)):
+        p = tmp_path / f"s{i}.json"
+        p.write_text(json.dumps({"block_size": b}))
+        paths.append(p)
+    one = trainer_floor(tmp_path / "val.json", paths[1:])
+    assert one == window_entropy_floor(_meta(corpus), 9)
+    both = trainer_floor(tmp_path / "val.json", paths)
+    f4, f9 = (window_entropy_floor(_meta(corpus), b) for b in (4, 9))
+    assert both.lo == min(f4.lo, f9.lo) and both.hi == max(f4.hi, f9.hi) and not both.exact
+    (tmp_path / "owt.json").write_text(json.dumps({"source": "openwebtext", "tokens": 10}))
+    assert trainer_floor(tmp_path / "owt.json", paths) is None

@@ -13,6 +13,7 @@ from .analysis import chinchilla_runs, kaplan_runs, public_refit
 from .public_points import download_points, read_points
 from .runs import (chinchilla_points, irreducible_loss, kaplan_points, read_learning_curves,
                    read_summaries, subset_sizes)
+from .runs_table import chinchilla_frames, export_runs_table, kaplan_frames, normalise, read_runs_table
 from .tables import FLOAT_FORMAT
 
 
@@ -38,19 +39,37 @@ def fits_chinchilla_public(*, points: str, table: str, bootstrap: str, fit: str,
     print(_tables_text([fitted_table]))
 
 
-def fits_chinchilla_runs(*, summaries: list, metrics: list, val: str, approach3: str, allocation: str,
-                         irreducible: str, isoflop: str, fit: str, n_column: str, loss_column: str,
-                         huber_delta: float, bootstrap_samples: int, interval_level: float, seed: int,
-                         approach1_grid: int, irreducible_tolerance: float) -> None:
-    """Approaches 1-3 on the pipeline's IsoFLOP (and Kaplan) runs."""
-    runs = read_summaries(summaries)
-    # Approach 3 takes every run trained on the full data (single epoch: D is tokens trained).
-    runs = runs[runs["fraction"] == runs["fraction"].max()]
-    final = chinchilla_points(runs, n_column, "final_" + loss_column)
-    curves, _ = read_learning_curves(list(runs["path"]), n_column, loss_column)
+def _sidecar_entropy(val) -> float | None:
+    """The corpus entropy rate from val.json; None with a runs table (no sidecar: val is [])."""
+    return irreducible_loss(val) if val else None
+
+
+def _table(runs_table: list, loss_units: str) -> pd.DataFrame:
+    return normalise(read_runs_table(runs_table[0]), loss_units)
+
+
+def fits_chinchilla_runs(*, summaries: list, metrics: list, runs_table: list, val, approach3: str,
+                         allocation: str, irreducible: str, isoflop: str, fit: str, n_column: str,
+                         loss_column: str, huber_delta: float, bootstrap_samples: int, interval_level: float,
+                         seed: int, approach1_grid: int, irreducible_tolerance: float,
+                         loss_units: str = "nats") -> None:
+    """Approaches 1-3 on the pipeline's IsoFLOP (and Kaplan) runs, or on a runs table."""
+    if runs_table:
+        final, curves, record = chinchilla_frames(_table(runs_table, loss_units))
+    else:
+        runs = read_summaries(summaries)
+        # Approach 3 takes every run trained on the full data (single epoch: D is tokens trained).
+        runs = runs[runs["fraction"] == runs["fraction"].max()]
+        final = chinchilla_points(runs, n_column, "final_" + loss_column)
+        curves, _ = read_learning_curves(list(runs["path"]), n_column, loss_column)
+        record = [dict(analysis=a, ran=True, reason="the pipeline's runs")
+                  for a in ("Approach 3", "Approach 1", "Approach 2")]
     tables, data = chinchilla_runs(
-        final, curves, entropy=irreducible_loss(val), delta=huber_delta, n_boot=bootstrap_samples,
+        final, curves, entropy=_sidecar_entropy(val), delta=huber_delta, n_boot=bootstrap_samples,
         level=interval_level, seed=seed, n_grid=approach1_grid, tolerance=irreducible_tolerance)
+    data["analyses"] = record
+    for r in record:
+        print(f"{r['analysis']}: {'ran' if r['ran'] else 'skipped'} ({r['reason']})")
     irreducible_table = tables.get("irreducible", pd.DataFrame(
         [dict(fit="own runs, Approach 3", note="real text: the irreducible loss is unknown")]))
     write_json(data, fit)
@@ -61,23 +80,41 @@ def fits_chinchilla_runs(*, summaries: list, metrics: list, val: str, approach3:
     print(_tables_text(tables.values()))
 
 
-def fits_kaplan_runs(*, summaries: list, metrics: list, subsets: list, val: str, table: str,
+def fits_kaplan_runs(*, summaries: list, metrics: list, runs_table: list, subsets: list, val, table: str,
                      irreducible: str, fit: str, n_column: str, loss_column: str, bootstrap_samples: int,
                      interval_level: float, seed: int, irreducible_tolerance: float,
-                     approach1_grid: int) -> None:
-    """Kaplan's L(N), L(D), L(C_min), L(N, D) and L(N, S) on the pipeline's runs."""
-    final = kaplan_points(read_summaries(summaries), subset_sizes(subsets), n_column)
-    _, rows = read_learning_curves(summaries, n_column, loss_column)
-    rows = rows.rename(columns={loss_column: "loss"})
-    tables, data = kaplan_runs(final, rows, entropy=irreducible_loss(val), n_boot=bootstrap_samples,
+                     approach1_grid: int, loss_units: str = "nats") -> None:
+    """Kaplan's L(N), L(D), L(C_min), L(N, D) and L(N, S) on the pipeline's runs or a runs table."""
+    if runs_table:
+        final, rows, record = kaplan_frames(_table(runs_table, loss_units))
+    else:
+        final = kaplan_points(read_summaries(summaries), subset_sizes(subsets), n_column)
+        _, rows = read_learning_curves(summaries, n_column, loss_column)
+        rows = rows.rename(columns={loss_column: "loss"})
+        record = [dict(analysis=a, ran=True, reason="the pipeline's runs")
+                  for a in ("Kaplan forms", "Kaplan L(C_min), L(N, S)")]
+    tables, data = kaplan_runs(final, rows, entropy=_sidecar_entropy(val), n_boot=bootstrap_samples,
                                level=interval_level, seed=seed, tolerance=irreducible_tolerance,
                                n_grid=approach1_grid)
+    data["analyses"] = record
+    for r in record:
+        print(f"{r['analysis']}: {'ran' if r['ran'] else 'skipped'} ({r['reason']})")
     irreducible_table = tables.get("irreducible", pd.DataFrame(
         [dict(fit="own runs, Kaplan L(N) with E", note="no irreducible loss known or fitted")]))
     write_json(data, fit)
     write_csv(irreducible_table, irreducible, FLOAT_FORMAT)
     write_csv(tables["kaplan"], table, FLOAT_FORMAT)
     print(_tables_text(tables.values()))
+
+
+def fits_export_runs_table(*, summaries: list, metrics: list, subsets: list, table: str, n_column: str,
+                           loss_column: str) -> None:
+    """The pipeline's runs as a runs table (README 'Bring your own runs'): an example of the format,
+    and what feeding it back (fits.runs.source: table) must fit the same way."""
+    runs = read_summaries(summaries)
+    _, rows = read_learning_curves(summaries, n_column, loss_column)
+    out = export_runs_table(runs, rows, n_column, subset_sizes(subsets) if subsets else None, loss_column)
+    write_csv(out, table)
 
 
 def _read_fit(path: str) -> dict:

@@ -1,0 +1,81 @@
+"""Data-constrained scaling (Muennighoff et al. 2023): effective data and parameters, the fit of
+R_D* (recovered from synthetic losses with a known value; refused without repetition) and the
+data-constrained plan."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scalinglab.fits.checks import FitInputError
+from scalinglab.fits.chinchilla import compute_optimal_allocation
+from scalinglab.fits.data_constrained import (data_constrained_loss, effective_data, effective_params,
+                                              fit_repetition_half_life, optimal_params_for_data,
+                                              plan_data_constrained)
+from scalinglab.fits.published import HOFFMANN_2022
+
+
+def test_effective_data_is_the_data_until_it_repeats_then_saturates():
+    U = 1e9
+    assert effective_data(U, 0.5e9, 15.4) == pytest.approx(0.5e9)
+    assert effective_data(U, U, 15.4) == pytest.approx(U)
+    # Four epochs (R = 3) are worth almost as much as fresh data: 3 * exp-decay factor.
+    assert effective_data(U, 4 * U, 15.4) == pytest.approx(U + U * 15.4 * (1 - np.exp(-3 / 15.4)))
+    assert effective_data(U, 4 * U, 15.4) / (4 * U) > 0.9
+    # Far beyond R_D*, more epochs add (almost) nothing: D' -> U (1 + R_D*).
+    assert effective_data(U, 1000 * U, 15.4) == pytest.approx(U * 16.4, rel=1e-3)
+
+
+def test_effective_params_count_less_beyond_the_optimal_size_for_the_unique_data():
+    U = 1e9
+    U_N = optimal_params_for_data(U, HOFFMANN_2022)
+    C = 6 * U_N * U  # the compute at which U is the optimal data: N_opt(C) must be U_N
+    N_opt, D_opt = compute_optimal_allocation(C, HOFFMANN_2022)
+    assert (N_opt, D_opt) == pytest.approx((U_N, U), rel=1e-9)
+    assert effective_params(U_N / 2, U, HOFFMANN_2022, 5.3) == pytest.approx(U_N / 2)
+    big = effective_params(100 * U_N, U, HOFFMANN_2022, 5.3)
+    assert big == pytest.approx(U_N * (1 + 5.3 * (1 - np.exp(-99 / 5.3))))
+    assert effective_params(100 * U_N, U, HOFFMANN_2022, None) == 100 * U_N
+
+
+def _runs(R_true, rng, noise=0.002):
+    N, D, U = [], [], []
+    for n in (1e8, 3e8, 1e9):
+        for u in (1e9, 4e9, 2e10):
+            for epochs in (1, 2, 4, 8, 16, 40):
+                N.append(n), U.append(u), D.append(u * epochs)
+    N, D, U = map(np.asarray, (N, D, U))
+    L = data_constrained_loss(N, D, U, HOFFMANN_2022, R_true) * np.exp(rng.normal(0, noise, N.size))
+    return N, D, U, L
+
+
+@pytest.mark.parametrize("R_true", [4.0, 15.4])
+def test_fit_recovers_a_known_half_life(R_true):
+    N, D, U, L = _runs(R_true, np.random.default_rng(0))
+    fit = fit_repetition_half_life(N, D, U, L, HOFFMANN_2022, n_boot=30, seed=1)
+    assert fit.R_D_star == pytest.approx(R_true, rel=0.15)
+    assert fit.lo <= R_true <= fit.hi
+    assert fit.n_repeated == np.sum(D > U)
+
+
+def test_fit_refuses_runs_that_repeat_nothing():
+    N, D, U, L = _runs(15.4, np.random.default_rng(0))
+    once = D <= U
+    with pytest.raises(FitInputError, match=r"^data-constrained fit: 0 of 9 runs repeat data .*add runs"):
+        fit_repetition_half_life(N[once], D[once], U[once], L[once], HOFFMANN_2022, n_boot=5)
+
+
+def test_plan_with_plenty_of_data_is_the_chinchilla_plan_and_scarce_data_costs_loss():
+    C = 5.76e23  # Chinchilla's budget: D_opt ~ 1.5T tokens under Hoffmann's law
+    N_free, D_free = compute_optimal_allocation(C, HOFFMANN_2022)
+    rich = plan_data_constrained(C, 100 * D_free, HOFFMANN_2022)
+    assert rich["params"] == pytest.approx(N_free, rel=0.02)
+    assert rich["epochs"] < 1 and rich["loss_penalty"] == pytest.approx(0, abs=1e-6)
+    poor = plan_data_constrained(C, D_free / 10, HOFFMANN_2022)
+    assert poor["epochs"] > 1 and poor["loss_penalty"] > 0
+    # Excess parameters decay faster than repeated data (R_N* < R_D*): with scarce data the compute
+    # goes to epochs, a smaller model trained on more tokens (Muennighoff et al. 2023, Fig. 3).
+    assert poor["params"] < N_free and poor["tokens"] > D_free
+    fewer = plan_data_constrained(C, D_free / 100, HOFFMANN_2022)
+    assert fewer["loss_penalty"] > poor["loss_penalty"]
+    with pytest.raises(FitInputError, match="unique tokens"):
+        plan_data_constrained(C, -1.0, HOFFMANN_2022)

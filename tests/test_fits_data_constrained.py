@@ -79,3 +79,45 @@ def test_plan_with_plenty_of_data_is_the_chinchilla_plan_and_scarce_data_costs_l
     assert fewer["loss_penalty"] > poor["loss_penalty"]
     with pytest.raises(FitInputError, match="unique tokens"):
         plan_data_constrained(C, -1.0, HOFFMANN_2022)
+
+
+def test_plan_cli_answers_the_unique_token_question(capsys):
+    import json
+
+    from scalinglab.predict.cli import main
+
+    assert main(["budget", "--flops", "5.76e23", "--unique-tokens", "3e11", "--json"]) == 0
+    dc = json.loads(capsys.readouterr().out)["data_constrained"]
+    assert dc == pytest.approx(plan_data_constrained(5.76e23, 3e11, HOFFMANN_2022))
+    assert dc["epochs"] > 4 and dc["loss_penalty"] > 0
+    assert main(["budget", "--flops", "5.76e23", "--unique-tokens", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unique tokens 0 must be positive" in err
+
+
+def test_half_life_from_a_runs_table_with_unique_tokens():
+    """A bring-your-own table with unique_tokens: the law from its single-epoch runs, then R_D*."""
+    import pandas as pd
+
+    from scalinglab.fits.published import ChinchillaLaw
+    from scalinglab.fits.runs_table import normalise, repetition_points
+    from scalinglab.fits.data_constrained import fit_half_life_on_runs
+
+    law = ChinchillaLaw(E=0.8, A=60.0, B=300.0, alpha=0.35, beta=0.35)
+    rng = np.random.default_rng(3)
+    rows = []
+    for n in np.logspace(4, 6, 5):
+        for d in np.logspace(6, 8, 4):
+            rows.append(dict(run=f"n{n:.0f}_d{d:.0f}", params=n, tokens=d, unique_tokens=d))
+        for u in (1e6, 1e7):
+            for epochs in (2, 4, 8, 16, 40):
+                rows.append(dict(run=f"n{n:.0f}_u{u:.0f}_e{epochs}", params=n, tokens=u * epochs, unique_tokens=u))
+    t = pd.DataFrame(rows).assign(params_convention="non_embedding")
+    t["loss"] = data_constrained_loss(t["params"], t["tokens"], t["unique_tokens"], law, 8.0) * np.exp(
+        rng.normal(0, 0.001, len(t)))
+    points = repetition_points(normalise(t))
+    fitted_law, fit = fit_half_life_on_runs(points, n_boot=20)
+    assert fitted_law.alpha == pytest.approx(0.35, abs=0.05)
+    assert fit.R_D_star == pytest.approx(8.0, rel=0.25) and fit.lo <= 8.0 <= fit.hi
+    with pytest.raises(FitInputError, match="no unique_tokens or epochs column"):
+        repetition_points(normalise(t.drop(columns="unique_tokens")))

@@ -138,3 +138,19 @@ def plan_data_constrained(flops: float, unique: float, law: ChinchillaLaw,
     return dict(flops=float(flops), unique_tokens=float(unique), params=N, tokens=D,
                 epochs=float(D / unique), loss=L, unlimited_params=float(N_free), unlimited_tokens=float(D_free),
                 unlimited_loss=L_free, loss_penalty=L - L_free, R_D_star=R_D_star, R_N_star=R_N_star)
+
+
+def fit_half_life_on_runs(points, *, delta: float = 1e-3, R_N_star: float | None = None, n_boot: int = 200,
+                          level: float = 0.8, seed: int = 0):
+    """R_D* on runs of a table (runs_table.repetition_points): the Chinchilla law from the runs that
+    repeat nothing (Approach 3), then R_D* from all of them given that law. Returns (law, fit)."""
+    from .chinchilla import fit_chinchilla_approach3
+
+    once = points[~points["repeats"]]
+    if len(once) < 6:
+        raise FitInputError(f"data-constrained fit: {len(once)} single-epoch runs; the Chinchilla law "
+                            f"under R_D* needs >= 6 (5 parameters): add runs of at most one epoch")
+    law = fit_chinchilla_approach3(once["N"], once["D"], once["L"], delta=delta)
+    fit = fit_repetition_half_life(points["N"], points["D"], points["U"], points["L"], law,
+                                   R_N_star=R_N_star, n_boot=n_boot, level=level, seed=seed)
+    return law, fit

@@ -263,3 +263,15 @@ def export_runs_table(summaries: pd.DataFrame, metrics: pd.DataFrame, params: st
     if subset_tokens:
         out["unique_tokens"] = metrics["fraction"].astype(float).map(subset_tokens).astype(float)
     return out
+
+
+def repetition_points(t: pd.DataFrame) -> pd.DataFrame:
+    """Per run (N, D, U, L, repeats) for the data-constrained fit (scalinglab.fits.data_constrained):
+    final losses of runs whose unique tokens are known; repeats = D > U."""
+    fin = final_rows(t)
+    fin = fin[np.isfinite(fin["unique_tokens"])]
+    if fin.empty:
+        raise FitInputError("runs table: data-constrained fit skipped: no unique_tokens or epochs column "
+                            "(the unique tokens each run saw)")
+    return pd.DataFrame(dict(run=fin["run"], N=fin["params"], D=fin["tokens"], U=fin["unique_tokens"],
+                             L=fin["loss"], repeats=fin["tokens"] > fin["unique_tokens"] * (1 + 1e-9)))

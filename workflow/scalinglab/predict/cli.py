@@ -5,6 +5,7 @@
     scalinglab-plan tokens --params 10e9        # data for a 10B model
     scalinglab-plan params --tokens 1e12        # model for 1T tokens
     scalinglab-plan compare --from 10e9 --to 100e9
+    scalinglab-plan budget --flops 5.76e23 --unique-tokens 3e11   # only 300B distinct tokens
     ... --fitted results/fits/<table>           # add the pipeline's own fitted law(s)
 
 Errors (bad budget, unknown GPU, MFU outside (0, 1], missing or foreign fitted table) print one
@@ -18,6 +19,8 @@ import math
 import sys
 
 from ..fits.checks import FitInputError
+from ..fits.data_constrained import plan_data_constrained
+from ..fits.published import HOFFMANN_2022
 from .budget import PlanError, known_gpu_types, training_flops
 from .fitted import load_fitted_law
 from .laws import published_laws
@@ -85,6 +88,10 @@ INFERENCE_COLUMNS = [("law", "law", str), ("target L", "target_loss", _loss),
                      ("D/N", "tokens_per_param", _ratio), ("lifetime", "lifetime_flops", _sci),
                      ("N (Chinchilla)", "chinchilla_params", human),
                      ("lifetime (Chinchilla)", "chinchilla_lifetime_flops", _sci)]
+DATA_CONSTRAINED_COLUMNS = [("N", "params", human), ("D", "tokens", human), ("epochs", "epochs", _ratio),
+                            ("loss", "loss", _loss), ("N (unlimited)", "unlimited_params", human),
+                            ("D (unlimited)", "unlimited_tokens", human),
+                            ("loss (unlimited)", "unlimited_loss", _loss), ("penalty", "loss_penalty", _delta)]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="expected tokens served over the model's life (Sardana et al. 2023)")
     b.add_argument("--target-loss", type=float,
                    help="loss to reach (default: each law's loss at this budget's optimum)")
+    b.add_argument("--unique-tokens", type=float, metavar="U",
+                   help="distinct tokens available: best size, epochs and loss penalty against "
+                        "unlimited data (Muennighoff et al. 2023 with Hoffmann et al. 2022's law)")
 
     t = sub.add_parser("tokens", parents=[common], help="compute-optimal tokens for a model size")
     t.add_argument("--params", type=float, required=True)
@@ -150,6 +160,12 @@ def run(args) -> tuple[dict, str]:
             text += (f"\n\ninference-aware (Sardana et al. 2023), {args.inference_tokens:.3g} "
                      f"inference tokens, minimising 6ND + 2N D_inf at the target loss:\n"
                      + format_table(inf_rows, INFERENCE_COLUMNS))
+        if args.unique_tokens is not None:
+            dc = plan_data_constrained(flops, args.unique_tokens, HOFFMANN_2022)
+            result["data_constrained"] = dc
+            text += (f"\n\ndata-constrained (Muennighoff et al. 2023, R_D* = {dc['R_D_star']:g}, "
+                     f"R_N* = {dc['R_N_star']:g}, Hoffmann A3 law), {human(dc['unique_tokens'])} unique "
+                     f"tokens:\n" + format_table([dc], DATA_CONSTRAINED_COLUMNS))
     elif args.command == "tokens":
         rows = tokens_for_params(args.params, laws)
         result = dict(command="tokens", params=args.params, plans=rows)

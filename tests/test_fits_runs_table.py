@@ -104,6 +104,9 @@ def _good():
     (lambda d: d.assign(loss=-d["loss"]), "loss: non-positive value(s) at line(s) 2"),
     (lambda d: pd.concat([d, d.iloc[[0]]]), "duplicated evaluation(s) (same run and tokens) at line(s) 8"),
     (lambda d: d.assign(params=np.arange(len(d)) + 1e6), "params differs between rows of run(s)"),
+    (lambda d: d.assign(tokens=["7e6", "n/a", *d["tokens"].iloc[2:]]),
+     "tokens: non-numeric or missing value(s) at line(s) 3"),
+    (lambda d: d.assign(budget=[np.nan, -1.0, *[1e18] * (len(d) - 2)]), "budget: non-positive value(s) at line(s) 3"),
 ])
 def test_bad_tables_get_one_line_per_problem(edit, needle):
     assert problems(_good()) == []

@@ -77,7 +77,9 @@ def problems(df: pd.DataFrame, loss_units: str = "nats") -> list[str]:
     values = {}
     for c in numeric:
         v = pd.to_numeric(df[c], errors="coerce")
-        optional_blank = df[c].isna() if c in ("budget", "unique_tokens", "epochs") else False
+        # A blank budget or unique-token count means "not known"; a blank required value is an error.
+        optional_blank = df[c].isna() if c in ("budget", "unique_tokens", "epochs") else pd.Series(
+            False, index=df.index)
         nonfinite = ~np.isfinite(v) & ~optional_blank
         if nonfinite.any():
             out.append(f"{c}: non-numeric or missing value(s) at {_rows(nonfinite)}")

@@ -326,6 +326,16 @@ def predict_run_summaries(wildcards=None):
     return [s for e in config["predict"]["experiments"] for s in run_summaries(e)]
 
 
+def plan_fitted_tables(wildcards=None):
+    """predict.plan.fitted_tables, less the runs' fits a runs table does not identify."""
+    skipped = set()
+    if RUNS_TABLE and not RUNS_TABLE_ANALYSES["Kaplan forms"]:
+        skipped.add(f"{FITS}/kaplan_runs.csv")
+    if RUNS_TABLE and not RUNS_TABLE_ANALYSES["Approach 3"]:
+        skipped.add(f"{FITS}/chinchilla_runs_approach3.csv")
+    return [t for t in config["predict"]["plan"]["fitted_tables"] if t not in skipped]
+
+
 def predict_datasets():
     """'public' always; 'runs' when an experiment of predict.experiments is in the config."""
     return ["runs", "public"] if RUNS_TABLE or predict_run_summaries() else ["public"]

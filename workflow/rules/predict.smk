@@ -107,7 +107,7 @@ rule predict_extrapolation_figure:
 
 rule predict_plan:
     input:
-        fitted=config["predict"]["plan"]["fitted_tables"],
+        fitted=plan_fitted_tables,
     output:
         plan=report(
             f"{PREDICT}/plan.json",

@@ -121,3 +121,30 @@ def test_half_life_from_a_runs_table_with_unique_tokens():
     assert fit.R_D_star == pytest.approx(8.0, rel=0.25) and fit.lo <= 8.0 <= fit.hi
     with pytest.raises(FitInputError, match="no unique_tokens or epochs column"):
         repetition_points(normalise(t.drop(columns="unique_tokens")))
+
+
+def test_stage_writes_the_half_life_beside_the_published_value(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from scalinglab.fits.published import ChinchillaLaw
+    from scalinglab.fits.runs_table import analyses, normalise
+    from scalinglab.fits.stages import fits_data_constrained_runs
+
+    law = ChinchillaLaw(E=0.8, A=60.0, B=300.0, alpha=0.35, beta=0.35)
+    rows = [dict(run=f"n{n:.0f}_u{u:.0f}_e{e}", params=n, tokens=u * e, epochs=e)
+            for n in np.logspace(4, 6, 4) for u in (1e6, 1e7, 1e8) for e in (1, 3, 10, 30)]
+    t = pd.DataFrame(rows).assign(params_convention="total")
+    t["loss"] = data_constrained_loss(t["params"], t["tokens"], t["tokens"] / t["epochs"], law, 15.4)
+    t.to_csv(tmp_path / "runs.csv", index=False)
+    ran = {r["analysis"]: r for r in analyses(normalise(t))}
+    assert ran["Data-constrained R_D*"]["ran"], ran["Data-constrained R_D*"]["reason"]
+    fits_data_constrained_runs(runs_table=[str(tmp_path / "runs.csv")], fit=str(tmp_path / "fit.json"),
+                               table=str(tmp_path / "table.csv"), huber_delta=1e-3, bootstrap_samples=10,
+                               interval_level=0.8, seed=0)
+    fit = json.loads((tmp_path / "fit.json").read_text())
+    assert fit["R_D_star"] == pytest.approx(15.4, rel=0.05) and fit["published_R_D_star"] == 15.4
+    assert pd.read_csv(tmp_path / "table.csv")["parameter"].tolist() == ["R_D_star"]
+    once = normalise(t[t["epochs"] == 1])
+    assert "0 runs repeat data" in {r["analysis"]: r for r in analyses(once)}["Data-constrained R_D*"]["reason"]

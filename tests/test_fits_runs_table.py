@@ -45,8 +45,10 @@ def test_exported_table_gives_the_same_fits(pipeline, tmp_path):
     table = normalise(read_runs_table(path))
     ran = {r["analysis"]: r["ran"] for r in analyses(table)}
     # The IsoFLOP grid's largest model has one data size: Kaplan's L(D) needs the Kaplan runs alone.
+    # Most of these runs pass the 3e7-token subset (17 repeat, 4 do not): too few single-epoch runs
+    # to pin the law under R_D*.
     assert ran == {"Approach 3": True, "Approach 1": True, "Approach 2": True, "Kaplan forms": False,
-                   "Kaplan L(C_min), L(N, S)": True}
+                   "Kaplan L(C_min), L(N, S)": True, "Data-constrained R_D*": False}
 
     runs = summaries[summaries["fraction"] == summaries["fraction"].max()]
     curves, _ = read_learning_curves(list(runs["path"]))

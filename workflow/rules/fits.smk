@@ -179,6 +179,27 @@ rule fits_export_runs_table:
         STAGE
 
 
+rule fits_data_constrained_runs:
+    """Muennighoff et al. 2023's R_D* on a runs table whose runs repeat data (fits.runs.source: table)."""
+    input:
+        runs_table=RUNS_TABLE,
+    output:
+        table=f"{FITS}/data_constrained_runs.csv",
+        fit=f"{FITS}/data_constrained_runs_fit.json",
+    log:
+        f"{RESULTS}/logs/fits/fits_data_constrained_runs.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        huber_delta=config["fits"]["huber_delta"],
+        bootstrap_samples=config["fits"]["bootstrap_samples"],
+        interval_level=config["fits"]["interval_level"],
+        seed=config["seed"],
+        loss_units=config["fits"]["runs"]["loss_units"],
+    script:
+        STAGE
+
+
 # ---- figures 6-11: one rule each, named targets under results/figures/
 
 
@@ -324,6 +345,8 @@ if RUNS_TABLE:
     # A runs table: the fits its contents identify (scalinglab.fits.runs_table.analyses).
     if RUNS_TABLE_ANALYSES["Kaplan forms"]:
         ALL_TARGETS.extend(rules.fits_kaplan_runs.output)
+    if RUNS_TABLE_ANALYSES["Data-constrained R_D*"]:
+        ALL_TARGETS.extend(rules.fits_data_constrained_runs.output)
     if RUNS_TABLE_ANALYSES["Approach 3"]:
         ALL_TARGETS.extend(rules.fits_chinchilla_runs.output)
         ALL_TARGETS.extend(rules.fits_chinchilla_fig4_contours.output)

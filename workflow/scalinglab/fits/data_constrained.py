@@ -147,7 +147,7 @@ def fit_half_life_on_runs(points, *, delta: float = 1e-3, R_N_star: float | None
     from .chinchilla import fit_chinchilla_approach3
 
     once = points[~points["repeats"]]
-    if len(once) < 6:
+    if len(once) < 6:  # runs_table.MIN_SINGLE_EPOCH_DATA_CONSTRAINED
         raise FitInputError(f"data-constrained fit: {len(once)} single-epoch runs; the Chinchilla law "
                             f"under R_D* needs >= 6 (5 parameters): add runs of at most one epoch")
     law = fit_chinchilla_approach3(once["N"], once["D"], once["L"], delta=delta)

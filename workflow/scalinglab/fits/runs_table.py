@@ -41,6 +41,7 @@ MIN_RUNS_APPROACH3 = 8
 MIN_CURVE_POINTS = 3
 MIN_BUDGETS, MIN_RUNS_PER_BUDGET = 2, 3
 MIN_SIZES_KAPLAN = 3
+MIN_SINGLE_EPOCH_DATA_CONSTRAINED = 6  # Approach 3's five parameters, plus one
 
 
 def read_runs_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -203,6 +204,14 @@ def analyses(t: pd.DataFrame) -> list[dict]:
                            f"and L(D))"))
     out.append(dict(analysis="Kaplan L(C_min), L(N, S)", ran=curves >= 2,
                     reason="needs learning curves from >= 2 runs"))
+    known = fin[np.isfinite(fin["unique_tokens"])]
+    repeats = int((known["tokens"] > known["unique_tokens"] * (1 + 1e-9)).sum())
+    once = len(known) - repeats
+    out.append(dict(analysis="Data-constrained R_D*",
+                    ran=repeats >= 2 and once >= MIN_SINGLE_EPOCH_DATA_CONSTRAINED,
+                    reason=("no unique_tokens or epochs column" if known.empty else
+                            f"{repeats} runs repeat data and {once} do not (needs >= 2 and >= "
+                            f"{MIN_SINGLE_EPOCH_DATA_CONSTRAINED}: the law from single-epoch runs)")))
     return out
 
 

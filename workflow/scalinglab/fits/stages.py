@@ -160,3 +160,29 @@ def fits_chinchilla_public_refit(*, points: str, fit: str, bootstrap: str, figur
     pts = read_points(points, drop_highest=drop_highest_loss)
     save(figures.chinchilla_public_refit(pts.N, pts.D, pts.loss, _read_fit(fit), pd.read_csv(bootstrap),
                                               level=interval_level), figure)
+
+
+def fits_data_constrained_runs(*, runs_table: list, fit: str, table: str, huber_delta: float,
+                               bootstrap_samples: int, interval_level: float, seed: int,
+                               loss_units: str = "nats") -> None:
+    """Muennighoff et al. 2023's R_D* on a runs table with unique tokens, beside the published 15.4."""
+    from dataclasses import asdict
+
+    from .checks import FitInputError
+    from .data_constrained import MUENNIGHOFF_2023, fit_half_life_on_runs
+    from .runs_table import repetition_points
+
+    if not runs_table:
+        raise FitInputError("fits_data_constrained_runs reads a runs table: set fits.runs.source: table "
+                            "and fits.runs.table")
+    law, result = fit_half_life_on_runs(repetition_points(_table(runs_table, loss_units)), delta=huber_delta,
+                                        n_boot=bootstrap_samples, level=interval_level, seed=seed)
+    published = MUENNIGHOFF_2023["R_D_star"]
+    write_json(dict(R_D_star=result.R_D_star, lo=result.lo, hi=result.hi, level=result.level,
+                    n_points=result.n_points, n_repeated=result.n_repeated, R_N_star=result.R_N_star,
+                    published_R_D_star=published, law=asdict(law)), fit)
+    out = pd.DataFrame([dict(fit="own runs, data-constrained", parameter="R_D_star", fitted=result.R_D_star,
+                             lo=result.lo, hi=result.hi, level=result.level,
+                             **{"Muennighoff et al. 2023": published})])
+    write_csv(out, table, FLOAT_FORMAT)
+    print(_tables_text([out]))

@@ -87,7 +87,8 @@ def test_plan_cli_answers_the_unique_token_question(capsys):
     from scalinglab.predict.cli import main
 
     assert main(["budget", "--flops", "5.76e23", "--unique-tokens", "3e11", "--json"]) == 0
-    dc = json.loads(capsys.readouterr().out)["data_constrained"]
+    [dc] = json.loads(capsys.readouterr().out)["data_constrained"]
+    assert dc.pop("law") == "Hoffmann A3 + Muennighoff 2023"
     assert dc == pytest.approx(plan_data_constrained(5.76e23, 3e11, HOFFMANN_2022))
     assert dc["epochs"] > 4 and dc["loss_penalty"] > 0
     assert main(["budget", "--flops", "5.76e23", "--unique-tokens", "0"]) == 2
@@ -123,7 +124,7 @@ def test_half_life_from_a_runs_table_with_unique_tokens():
         repetition_points(normalise(t.drop(columns="unique_tokens")))
 
 
-def test_stage_writes_the_half_life_beside_the_published_value(tmp_path):
+def test_stage_writes_the_half_life_beside_the_published_value(tmp_path, capsys):
     import json
 
     import pandas as pd
@@ -145,6 +146,16 @@ def test_stage_writes_the_half_life_beside_the_published_value(tmp_path):
                                interval_level=0.8, seed=0)
     fit = json.loads((tmp_path / "fit.json").read_text())
     assert fit["R_D_star"] == pytest.approx(15.4, rel=0.05) and fit["published_R_D_star"] == 15.4
+    from scalinglab.predict.cli import main
+
+    capsys.readouterr()  # the stage's printed table
+    assert main(["budget", "--flops", "1e15", "--unique-tokens", "1e7", "--json",
+                 "--data-constrained-fit", str(tmp_path / "fit.json")]) == 0
+    published, fitted = json.loads(capsys.readouterr().out)["data_constrained"]
+    assert fitted["R_D_star"] == fit["R_D_star"] and fitted["R_N_star"] is None
+    assert main(["budget", "--flops", "1e15", "--unique-tokens", "1e7",
+                 "--data-constrained-fit", str(tmp_path / "table.csv")]) == 2
+    assert "not a data-constrained fit" in capsys.readouterr().err
     assert pd.read_csv(tmp_path / "table.csv")["parameter"].tolist() == ["R_D_star"]
     once = normalise(t[t["epochs"] == 1])
     assert "0 runs repeat data" in {r["analysis"]: r for r in analyses(once)}["Data-constrained R_D*"]["reason"]

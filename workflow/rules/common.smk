@@ -264,19 +264,63 @@ def fit_experiment(key):
     return config["fits"][key]
 
 
+def _runs_table():
+    """fits.runs: ([the table], {analysis: ran}) when the runs come from a table, else ([], {}).
+    The table is checked here, so a bad one stops the workflow before any job, one line a problem.
+    """
+    runs = config["fits"]["runs"]
+    if runs["source"] != "table":
+        return [], {}
+    if not runs["table"]:
+        sys.exit(
+            "config error: fits.runs.source is `table` but fits.runs.table is empty: give its path"
+        )
+    from scalinglab.fits.checks import FitInputError
+    from scalinglab.fits.runs_table import analyses, normalise, read_runs_table
+
+    try:
+        found = analyses(normalise(read_runs_table(runs["table"]), runs["loss_units"]))
+    except FitInputError as err:
+        sys.exit(f"config error: fits.runs.table {runs['table']}: {err}")
+    return [runs["table"]], {r["analysis"]: r["ran"] for r in found}
+
+
+# With a runs table the fits and the held-out check read it: no run summaries, no training.
+RUNS_TABLE, RUNS_TABLE_ANALYSES = _runs_table()
+
+
+def fits_val(wildcards=None):
+    """The corpus sidecar with its entropy rate: none for a runs table (its corpus is unknown)."""
+    return [] if RUNS_TABLE else VAL_JSON
+
+
 def kaplan_subsets(wildcards=None):
     exp = config["experiments"].get(fit_experiment("kaplan_experiment"))
-    return [] if exp is None else [subset_json(f) for f in exp["fractions"]]
+    return (
+        [] if exp is None or RUNS_TABLE else [subset_json(f) for f in exp["fractions"]]
+    )
+
+
+def kaplan_run_summaries(wildcards=None):
+    return [] if RUNS_TABLE else run_summaries(fit_experiment("kaplan_experiment"))
+
+
+def kaplan_run_metrics(wildcards=None):
+    return [] if RUNS_TABLE else run_metrics(fit_experiment("kaplan_experiment"))
 
 
 def chinchilla_run_summaries(wildcards=None):
     """Approach 1 reads the learning curves of both experiments, Approaches 2-3 their finals."""
+    if RUNS_TABLE:
+        return []
     return run_summaries(fit_experiment("isoflop_experiment")) + run_summaries(
         fit_experiment("kaplan_experiment")
     )
 
 
 def chinchilla_run_metrics(wildcards=None):
+    if RUNS_TABLE:
+        return []
     return run_metrics(fit_experiment("isoflop_experiment")) + run_metrics(
         fit_experiment("kaplan_experiment")
     )
@@ -297,12 +341,24 @@ def quantization_alphas():
 
 def predict_run_summaries(wildcards=None):
     """summary.json of every run in the experiments the extrapolation check uses."""
+    if RUNS_TABLE:
+        return []
     return [s for e in config["predict"]["experiments"] for s in run_summaries(e)]
+
+
+def plan_fitted_tables(wildcards=None):
+    """predict.plan.fitted_tables, less the runs' fits a runs table does not identify."""
+    skipped = set()
+    if RUNS_TABLE and not RUNS_TABLE_ANALYSES["Kaplan forms"]:
+        skipped.add(f"{FITS}/kaplan_runs.csv")
+    if RUNS_TABLE and not RUNS_TABLE_ANALYSES["Approach 3"]:
+        skipped.add(f"{FITS}/chinchilla_runs_approach3.csv")
+    return [t for t in config["predict"]["plan"]["fitted_tables"] if t not in skipped]
 
 
 def predict_datasets():
     """'public' always; 'runs' when an experiment of predict.experiments is in the config."""
-    return ["runs", "public"] if predict_run_summaries() else ["public"]
+    return ["runs", "public"] if RUNS_TABLE or predict_run_summaries() else ["public"]
 
 
 # ---- capacity (Niu et al.'s N = O(D²) measured; rules/capacity.smk) ----

@@ -5,6 +5,7 @@
 # Figures, tables and downloads run on the submitting host (seconds; no cluster job).
 localrules:
     fits_fetch_chinchilla_points,
+    fits_export_runs_table,
     fits_kaplan_fig1_power_laws,
     fits_kaplan_fig4_loss_n_d,
     fits_kaplan_fig2_learning_curves,
@@ -64,7 +65,8 @@ rule fits_chinchilla_runs:
     input:
         summaries=chinchilla_run_summaries,
         metrics=chinchilla_run_metrics,
-        val=VAL_JSON,
+        runs_table=RUNS_TABLE,
+        val=fits_val,
     output:
         approach3=report(
             f"{FITS}/chinchilla_runs_approach3.csv",
@@ -110,6 +112,7 @@ rule fits_chinchilla_runs:
         approach1_grid=config["fits"]["approach1_grid"],
         irreducible_tolerance=config["fits"]["irreducible_tolerance"],
         max_relative_width=config["verdicts"]["max_relative_width"],
+        loss_units=config["fits"]["runs"]["loss_units"],
     script:
         STAGE
 
@@ -117,10 +120,11 @@ rule fits_chinchilla_runs:
 rule fits_kaplan_runs:
     """Kaplan's L(N), L(D), L(C_min), L(N, D), L(N, S) and frontier on the pipeline's runs."""
     input:
-        summaries=lambda wc: run_summaries(fit_experiment("kaplan_experiment")),
-        metrics=lambda wc: run_metrics(fit_experiment("kaplan_experiment")),
+        summaries=kaplan_run_summaries,
+        metrics=kaplan_run_metrics,
+        runs_table=RUNS_TABLE,
         subsets=kaplan_subsets,
-        val=VAL_JSON,
+        val=fits_val,
     output:
         table=report(
             f"{FITS}/kaplan_runs.csv",
@@ -153,6 +157,47 @@ rule fits_kaplan_runs:
         irreducible_tolerance=config["fits"]["irreducible_tolerance"],
         max_relative_width=config["verdicts"]["max_relative_width"],
         approach1_grid=config["fits"]["approach1_grid"],
+        loss_units=config["fits"]["runs"]["loss_units"],
+    script:
+        STAGE
+
+
+rule fits_export_runs_table:
+    """The pipeline's runs in the bring-your-own format (a named target, not part of `all`)."""
+    input:
+        summaries=chinchilla_run_summaries,
+        metrics=chinchilla_run_metrics,
+        subsets=kaplan_subsets,
+    output:
+        table=f"{FITS}/runs_table.csv",
+    log:
+        f"{RESULTS}/logs/fits/fits_export_runs_table.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        n_column=config["fits"]["params"],
+        loss_column=config["fits"]["loss"],
+    script:
+        STAGE
+
+
+rule fits_data_constrained_runs:
+    """Muennighoff et al. 2023's R_D* on a runs table whose runs repeat data (fits.runs.source: table)."""
+    input:
+        runs_table=RUNS_TABLE,
+    output:
+        table=f"{FITS}/data_constrained_runs.csv",
+        fit=f"{FITS}/data_constrained_runs_fit.json",
+    log:
+        f"{RESULTS}/logs/fits/fits_data_constrained_runs.log",
+    conda:
+        ANALYSIS_ENV
+    params:
+        huber_delta=config["fits"]["huber_delta"],
+        bootstrap_samples=config["fits"]["bootstrap_samples"],
+        interval_level=config["fits"]["interval_level"],
+        seed=config["seed"],
+        loss_units=config["fits"]["runs"]["loss_units"],
     script:
         STAGE
 
@@ -298,14 +343,23 @@ rule fits_chinchilla_public_refit:
 
 ALL_TARGETS.extend(rules.fits_chinchilla_public.output)
 ALL_TARGETS.extend(rules.fits_chinchilla_public_refit.output)
-if fit_experiment("kaplan_experiment") in config["experiments"]:
+if RUNS_TABLE:
+    # A runs table: the fits its contents identify (scalinglab.fits.runs_table.analyses).
+    if RUNS_TABLE_ANALYSES["Kaplan forms"]:
+        ALL_TARGETS.extend(rules.fits_kaplan_runs.output)
+    if RUNS_TABLE_ANALYSES["Data-constrained R_D*"]:
+        ALL_TARGETS.extend(rules.fits_data_constrained_runs.output)
+    if RUNS_TABLE_ANALYSES["Approach 3"]:
+        ALL_TARGETS.extend(rules.fits_chinchilla_runs.output)
+        ALL_TARGETS.extend(rules.fits_chinchilla_fig4_contours.output)
+elif fit_experiment("kaplan_experiment") in config["experiments"]:
     ALL_TARGETS.extend(rules.fits_kaplan_runs.output)
     ALL_TARGETS.extend(
         rules.fits_kaplan_fig1_power_laws.output
         + rules.fits_kaplan_fig4_loss_n_d.output
         + rules.fits_kaplan_fig2_learning_curves.output
     )
-if fit_experiment("isoflop_experiment") in config["experiments"]:
+if not RUNS_TABLE and fit_experiment("isoflop_experiment") in config["experiments"]:
     ALL_TARGETS.extend(rules.fits_chinchilla_runs.output)
     ALL_TARGETS.extend(
         rules.fits_chinchilla_fig3_isoflop.output

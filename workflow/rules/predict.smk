@@ -13,6 +13,7 @@ localrules:
 rule predict_extrapolation_runs:
     input:
         summaries=predict_run_summaries,
+        runs_table=RUNS_TABLE,
     output:
         predictions=f"{PREDICT}/extrapolation_runs.csv",
         summary=report(
@@ -41,6 +42,7 @@ rule predict_extrapolation_runs:
         n_boot=config["predict"]["n_boot"],
         level=config["predict"]["level"],
         seed=config["seed"],
+        loss_units=config["fits"]["runs"]["loss_units"],
     script:
         STAGE
 
@@ -106,7 +108,7 @@ rule predict_extrapolation_figure:
 
 rule predict_plan:
     input:
-        fitted=config["predict"]["plan"]["fitted_tables"],
+        fitted=plan_fitted_tables,
     output:
         plan=report(
             f"{PREDICT}/plan.json",

@@ -41,6 +41,7 @@ MIN_RUNS_APPROACH3 = 8
 MIN_CURVE_POINTS = 3
 MIN_BUDGETS, MIN_RUNS_PER_BUDGET = 2, 3
 MIN_SIZES_KAPLAN = 3
+MIN_SINGLE_EPOCH_DATA_CONSTRAINED = 6  # Approach 3's five parameters, plus one
 
 
 def read_runs_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -77,7 +78,9 @@ def problems(df: pd.DataFrame, loss_units: str = "nats") -> list[str]:
     values = {}
     for c in numeric:
         v = pd.to_numeric(df[c], errors="coerce")
-        optional_blank = df[c].isna() if c in ("budget", "unique_tokens", "epochs") else False
+        # A blank budget or unique-token count means "not known"; a blank required value is an error.
+        optional_blank = df[c].isna() if c in ("budget", "unique_tokens", "epochs") else pd.Series(
+            False, index=df.index)
         nonfinite = ~np.isfinite(v) & ~optional_blank
         if nonfinite.any():
             out.append(f"{c}: non-numeric or missing value(s) at {_rows(nonfinite)}")
@@ -201,6 +204,14 @@ def analyses(t: pd.DataFrame) -> list[dict]:
                            f"and L(D))"))
     out.append(dict(analysis="Kaplan L(C_min), L(N, S)", ran=curves >= 2,
                     reason="needs learning curves from >= 2 runs"))
+    known = fin[np.isfinite(fin["unique_tokens"])]
+    repeats = int((known["tokens"] > known["unique_tokens"] * (1 + 1e-9)).sum())
+    once = len(known) - repeats
+    out.append(dict(analysis="Data-constrained R_D*",
+                    ran=repeats >= 2 and once >= MIN_SINGLE_EPOCH_DATA_CONSTRAINED,
+                    reason=("no unique_tokens or epochs column" if known.empty else
+                            f"{repeats} runs repeat data and {once} do not (needs >= 2 and >= "
+                            f"{MIN_SINGLE_EPOCH_DATA_CONSTRAINED}: the law from single-epoch runs)")))
     return out
 
 
@@ -263,3 +274,15 @@ def export_runs_table(summaries: pd.DataFrame, metrics: pd.DataFrame, params: st
     if subset_tokens:
         out["unique_tokens"] = metrics["fraction"].astype(float).map(subset_tokens).astype(float)
     return out
+
+
+def repetition_points(t: pd.DataFrame) -> pd.DataFrame:
+    """Per run (N, D, U, L, repeats) for the data-constrained fit (scalinglab.fits.data_constrained):
+    final losses of runs whose unique tokens are known; repeats = D > U."""
+    fin = final_rows(t)
+    fin = fin[np.isfinite(fin["unique_tokens"])]
+    if fin.empty:
+        raise FitInputError("runs table: data-constrained fit skipped: no unique_tokens or epochs column "
+                            "(the unique tokens each run saw)")
+    return pd.DataFrame(dict(run=fin["run"], N=fin["params"], D=fin["tokens"], U=fin["unique_tokens"],
+                             L=fin["loss"], repeats=fin["tokens"] > fin["unique_tokens"] * (1 + 1e-9)))

@@ -14,6 +14,7 @@ from .public_points import download_points, read_points
 from ..verdicts.claims import corpus_alpha
 from .runs import (chinchilla_points, irreducible_loss, kaplan_points, read_learning_curves,
                    read_summaries, subset_sizes, trainer_floor)
+from .runs_table import chinchilla_frames, export_runs_table, kaplan_frames, normalise, read_runs_table
 from .tables import FLOAT_FORMAT
 
 
@@ -39,21 +40,41 @@ def fits_chinchilla_public(*, points: str, table: str, bootstrap: str, fit: str,
     print(_tables_text([fitted_table]))
 
 
-def fits_chinchilla_runs(*, summaries: list, metrics: list, val: str, approach3: str, allocation: str,
-                         irreducible: str, isoflop: str, fit: str, n_column: str, loss_column: str,
-                         huber_delta: float, bootstrap_samples: int, interval_level: float, seed: int,
-                         approach1_grid: int, irreducible_tolerance: float, max_relative_width: float) -> None:
-    """Approaches 1-3 on the pipeline's IsoFLOP (and Kaplan) runs; fitted E judged against the
-    floor the trainer can reach (`trainer_floor`)."""
-    runs = read_summaries(summaries)
-    # Approach 3 takes every run trained on the full data (single epoch: D is tokens trained).
-    runs = runs[runs["fraction"] == runs["fraction"].max()]
-    final = chinchilla_points(runs, n_column, "final_" + loss_column)
-    curves, _ = read_learning_curves(list(runs["path"]), n_column, loss_column)
+def _sidecar_entropy(val) -> float | None:
+    """The corpus entropy rate from val.json; None with a runs table (no sidecar: val is [])."""
+    return irreducible_loss(val) if val else None
+
+
+def _table(runs_table: list, loss_units: str) -> pd.DataFrame:
+    return normalise(read_runs_table(runs_table[0]), loss_units)
+
+
+def fits_chinchilla_runs(*, summaries: list, metrics: list, runs_table: list, val, approach3: str,
+                         allocation: str, irreducible: str, isoflop: str, fit: str, n_column: str,
+                         loss_column: str, huber_delta: float, bootstrap_samples: int, interval_level: float,
+                         seed: int, approach1_grid: int, irreducible_tolerance: float,
+                         max_relative_width: float, loss_units: str = "nats") -> None:
+    """Approaches 1-3 on the pipeline's IsoFLOP (and Kaplan) runs, or on a runs table; fitted E
+    judged against the floor the trainer can reach (`trainer_floor`, the pipeline's runs only)."""
+    if runs_table:
+        final, curves, record = chinchilla_frames(_table(runs_table, loss_units))
+        floor = None
+    else:
+        runs = read_summaries(summaries)
+        # Approach 3 takes every run trained on the full data (single epoch: D is tokens trained).
+        runs = runs[runs["fraction"] == runs["fraction"].max()]
+        final = chinchilla_points(runs, n_column, "final_" + loss_column)
+        curves, _ = read_learning_curves(list(runs["path"]), n_column, loss_column)
+        record = [dict(analysis=a, ran=True, reason="the pipeline's runs")
+                  for a in ("Approach 3", "Approach 1", "Approach 2")]
+        floor = trainer_floor(val, list(runs["path"]))
     tables, data = chinchilla_runs(
-        final, curves, entropy=irreducible_loss(val), delta=huber_delta, n_boot=bootstrap_samples,
+        final, curves, entropy=_sidecar_entropy(val), delta=huber_delta, n_boot=bootstrap_samples,
         level=interval_level, seed=seed, n_grid=approach1_grid, tolerance=irreducible_tolerance,
-        floor=trainer_floor(val, list(runs["path"])), max_relative_width=max_relative_width)
+        floor=floor, max_relative_width=max_relative_width)
+    data["analyses"] = record
+    for r in record:
+        print(f"{r['analysis']}: {'ran' if r['ran'] else 'skipped'} ({r['reason']})")
     irreducible_table = tables.get("irreducible", pd.DataFrame(
         [dict(fit="own runs, Approach 3", note="real text: the irreducible loss is unknown")]))
     write_json(data, fit)
@@ -64,26 +85,46 @@ def fits_chinchilla_runs(*, summaries: list, metrics: list, val: str, approach3:
     print(_tables_text(tables.values()))
 
 
-def fits_kaplan_runs(*, summaries: list, metrics: list, subsets: list, val: str, table: str,
+def fits_kaplan_runs(*, summaries: list, metrics: list, runs_table: list, subsets: list, val, table: str,
                      irreducible: str, fit: str, n_column: str, loss_column: str, bootstrap_samples: int,
                      interval_level: float, seed: int, irreducible_tolerance: float,
-                     approach1_grid: int, max_relative_width: float) -> None:
-    """Kaplan's L(N), L(D), L(C_min), L(N, D) and L(N, S) on the pipeline's runs; the corpus's
-    alpha (synthetic) goes into the fit JSON for the figure's quantization-model reference."""
-    final = kaplan_points(read_summaries(summaries), subset_sizes(subsets), n_column)
-    _, rows = read_learning_curves(summaries, n_column, loss_column)
-    rows = rows.rename(columns={loss_column: "loss"})
-    tables, data = kaplan_runs(final, rows, entropy=irreducible_loss(val), n_boot=bootstrap_samples,
+                     approach1_grid: int, max_relative_width: float, loss_units: str = "nats") -> None:
+    """Kaplan's L(N), L(D), L(C_min), L(N, D) and L(N, S) on the pipeline's runs or a runs table;
+    the corpus's alpha (synthetic) goes into the fit JSON for the figure's quantization-model
+    reference."""
+    if runs_table:
+        final, rows, record = kaplan_frames(_table(runs_table, loss_units))
+        floor = None
+    else:
+        final = kaplan_points(read_summaries(summaries), subset_sizes(subsets), n_column)
+        _, rows = read_learning_curves(summaries, n_column, loss_column)
+        rows = rows.rename(columns={loss_column: "loss"})
+        record = [dict(analysis=a, ran=True, reason="the pipeline's runs")
+                  for a in ("Kaplan forms", "Kaplan L(C_min), L(N, S)")]
+        floor = trainer_floor(val, summaries)
+    tables, data = kaplan_runs(final, rows, entropy=_sidecar_entropy(val), n_boot=bootstrap_samples,
                                level=interval_level, seed=seed, tolerance=irreducible_tolerance,
-                               n_grid=approach1_grid, floor=trainer_floor(val, summaries),
-                               max_relative_width=max_relative_width)
+                               n_grid=approach1_grid, floor=floor, max_relative_width=max_relative_width)
+    data["analyses"] = record
+    for r in record:
+        print(f"{r['analysis']}: {'ran' if r['ran'] else 'skipped'} ({r['reason']})")
     irreducible_table = tables.get("irreducible", pd.DataFrame(
         [dict(fit="own runs, Kaplan L(N) with E", note="no irreducible loss known or fitted")]))
-    data["corpus_alpha"] = corpus_alpha(val)
+    data["corpus_alpha"] = corpus_alpha(val) if val else None
     write_json(data, fit)
     write_csv(irreducible_table, irreducible, FLOAT_FORMAT)
     write_csv(tables["kaplan"], table, FLOAT_FORMAT)
     print(_tables_text(tables.values()))
+
+
+def fits_export_runs_table(*, summaries: list, metrics: list, subsets: list, table: str, n_column: str,
+                           loss_column: str) -> None:
+    """The pipeline's runs as a runs table (README 'Bring your own runs'): an example of the format,
+    and what feeding it back (fits.runs.source: table) must fit the same way."""
+    runs = read_summaries(summaries)
+    _, rows = read_learning_curves(summaries, n_column, loss_column)
+    out = export_runs_table(runs, rows, n_column, subset_sizes(subsets) if subsets else None, loss_column)
+    write_csv(out, table)
 
 
 def _read_fit(path: str) -> dict:
@@ -129,3 +170,29 @@ def fits_chinchilla_public_refit(*, points: str, fit: str, bootstrap: str, figur
     pts = read_points(points, drop_highest=drop_highest_loss)
     save(figures.chinchilla_public_refit(pts.N, pts.D, pts.loss, _read_fit(fit), pd.read_csv(bootstrap),
                                               level=interval_level), figure)
+
+
+def fits_data_constrained_runs(*, runs_table: list, fit: str, table: str, huber_delta: float,
+                               bootstrap_samples: int, interval_level: float, seed: int,
+                               loss_units: str = "nats") -> None:
+    """Muennighoff et al. 2023's R_D* on a runs table with unique tokens, beside the published 15.4."""
+    from dataclasses import asdict
+
+    from .checks import FitInputError
+    from .data_constrained import MUENNIGHOFF_2023, fit_half_life_on_runs
+    from .runs_table import repetition_points
+
+    if not runs_table:
+        raise FitInputError("fits_data_constrained_runs reads a runs table: set fits.runs.source: table "
+                            "and fits.runs.table")
+    law, result = fit_half_life_on_runs(repetition_points(_table(runs_table, loss_units)), delta=huber_delta,
+                                        n_boot=bootstrap_samples, level=interval_level, seed=seed)
+    published = MUENNIGHOFF_2023["R_D_star"]
+    write_json(dict(R_D_star=result.R_D_star, lo=result.lo, hi=result.hi, level=result.level,
+                    n_points=result.n_points, n_repeated=result.n_repeated, R_N_star=result.R_N_star,
+                    published_R_D_star=published, law=asdict(law)), fit)
+    out = pd.DataFrame([dict(fit="own runs, data-constrained", parameter="R_D_star", fitted=result.R_D_star,
+                             lo=result.lo, hi=result.hi, level=result.level,
+                             **{"Muennighoff et al. 2023": published})])
+    write_csv(out, table, FLOAT_FORMAT)
+    print(_tables_text([out]))

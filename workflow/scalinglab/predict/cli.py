@@ -5,6 +5,7 @@
     scalinglab-plan tokens --params 10e9        # data for a 10B model
     scalinglab-plan params --tokens 1e12        # model for 1T tokens
     scalinglab-plan compare --from 10e9 --to 100e9
+    scalinglab-plan budget --flops 5.76e23 --unique-tokens 3e11   # only 300B distinct tokens
     ... --fitted results/fits/<table>           # add the pipeline's own fitted law(s)
 
 Errors (bad budget, unknown GPU, MFU outside (0, 1], missing or foreign fitted table) print one
@@ -18,6 +19,8 @@ import math
 import sys
 
 from ..fits.checks import FitInputError
+from ..fits.data_constrained import plan_data_constrained
+from ..fits.published import HOFFMANN_2022
 from .budget import PlanError, known_gpu_types, training_flops
 from .fitted import load_fitted_law
 from .laws import published_laws
@@ -85,6 +88,25 @@ INFERENCE_COLUMNS = [("law", "law", str), ("target L", "target_loss", _loss),
                      ("D/N", "tokens_per_param", _ratio), ("lifetime", "lifetime_flops", _sci),
                      ("N (Chinchilla)", "chinchilla_params", human),
                      ("lifetime (Chinchilla)", "chinchilla_lifetime_flops", _sci)]
+DATA_CONSTRAINED_COLUMNS = [("law", "law", str), ("R_D*", "R_D_star", _ratio), ("N", "params", human), ("D", "tokens", human), ("epochs", "epochs", _ratio),
+                            ("loss", "loss", _loss), ("N (unlimited)", "unlimited_params", human),
+                            ("D (unlimited)", "unlimited_tokens", human),
+                            ("loss (unlimited)", "unlimited_loss", _loss), ("penalty", "loss_penalty", _delta)]
+
+
+def load_data_constrained_fit(path: str):
+    """(ChinchillaLaw, R_D*) from fits_data_constrained_runs' JSON; one line when it is not that."""
+    from ..fits.published import ChinchillaLaw
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        law = data["law"]
+        return (ChinchillaLaw(**{k: float(law[k]) for k in ("E", "A", "B", "alpha", "beta")}),
+                float(data["R_D_star"]))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise PlanError(f"{path}: not a data-constrained fit (results/fits/data_constrained_runs_fit.json): "
+                        f"{err}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="expected tokens served over the model's life (Sardana et al. 2023)")
     b.add_argument("--target-loss", type=float,
                    help="loss to reach (default: each law's loss at this budget's optimum)")
+    b.add_argument("--unique-tokens", type=float, metavar="U",
+                   help="distinct tokens available: best size, epochs and loss penalty against "
+                        "unlimited data (Muennighoff et al. 2023 with Hoffmann et al. 2022's law)")
+    b.add_argument("--data-constrained-fit", metavar="PATH",
+                   help="with --unique-tokens: also plan under a fitted R_D* and its law "
+                        "(results/fits/data_constrained_runs_fit.json)")
 
     t = sub.add_parser("tokens", parents=[common], help="compute-optimal tokens for a model size")
     t.add_argument("--params", type=float, required=True)
@@ -150,6 +178,21 @@ def run(args) -> tuple[dict, str]:
             text += (f"\n\ninference-aware (Sardana et al. 2023), {args.inference_tokens:.3g} "
                      f"inference tokens, minimising 6ND + 2N D_inf at the target loss:\n"
                      + format_table(inf_rows, INFERENCE_COLUMNS))
+        if args.data_constrained_fit and args.unique_tokens is None:
+            raise PlanError("--data-constrained-fit needs --unique-tokens U")
+        if args.unique_tokens is not None:
+            dc = plan_data_constrained(flops, args.unique_tokens, HOFFMANN_2022)
+            dc["law"] = "Hoffmann A3 + Muennighoff 2023"
+            dc_rows = [dc]
+            if args.data_constrained_fit:
+                law, R_D = load_data_constrained_fit(args.data_constrained_fit)
+                # The fit holds R_N* out (None): excess parameters count in full under it.
+                dc_rows.append({**plan_data_constrained(flops, args.unique_tokens, law, R_D, None),
+                                "law": "fitted (R_N* not fitted)"})
+            result["data_constrained"] = dc_rows
+            text += (f"\n\ndata-constrained (Muennighoff et al. 2023: R_D* = {dc['R_D_star']:g}, "
+                     f"R_N* = {dc['R_N_star']:g}), {human(dc['unique_tokens'])} unique tokens:\n"
+                     + format_table(dc_rows, DATA_CONSTRAINED_COLUMNS))
     elif args.command == "tokens":
         rows = tokens_for_params(args.params, laws)
         result = dict(command="tokens", params=args.params, plans=rows)

@@ -37,12 +37,24 @@ def _check_and_write(N, D, L, held, ids, refs, *, dataset, predictions, summary,
 
 def predict_extrapolation_runs(*, summaries: list, predictions: str, summary: str, fitted: str, n_column: str,
                                loss: str, holdout_by: str, holdout_largest: int, n_starts: int,
-                               bootstrap_extra_starts: int, n_boot: int, level: float, seed: int) -> None:
-    """Fit on the pipeline's smaller runs, predict the held-out largest ones."""
+                               bootstrap_extra_starts: int, n_boot: int, level: float, seed: int,
+                               runs_table: list = (), loss_units: str = "nats") -> None:
+    """Fit on the pipeline's smaller runs (or a runs table's), predict the held-out largest ones."""
     from ..fits.runs import read_summaries
     from .extrapolate import holdout_mask
 
-    runs = read_summaries(summaries)
+    if runs_table:
+        import pandas as pd
+
+        from ..fits.runs_table import chinchilla_frames, normalise, read_runs_table
+
+        # The table's single-epoch runs, final losses (the rows Approach 3 fits).
+        final, _, _ = chinchilla_frames(normalise(read_runs_table(runs_table[0]), loss_units))
+        runs = pd.DataFrame(dict(run=final["run"], N=final["N"], tokens=final["D"], budget=final["C"],
+                                 L=final["L"]))
+        n_column, loss = "N", "L"
+    else:
+        runs = read_summaries(summaries)
     N = runs[n_column].to_numpy(float)
     D = runs["tokens"].to_numpy(float)
     budgets = runs["budget"].to_numpy(float)

@@ -151,7 +151,7 @@ def test_stages_on_an_exported_table_write_the_same_fit(pipeline, tmp_path):
                            loss_column="val_loss")
     common = dict(metrics=[], n_column="params_non_embedding", loss_column="val_loss", huber_delta=1e-3,
                   bootstrap_samples=4, interval_level=0.8, seed=0, approach1_grid=200,
-                  irreducible_tolerance=0.1)
+                  irreducible_tolerance=0.1, max_relative_width=1.0)
     fits = {}
     for mode, kwargs in (("pipeline", dict(summaries=paths, runs_table=[])),
                          ("table", dict(summaries=[], runs_table=[str(tmp_path / "runs.csv")]))):

@@ -142,7 +142,7 @@ def test_page_holds_every_section_in_paper_order(fixture_page):
     assert "Reproduced when the corpus&#39;s theoretical exponent" in html
     text = " ".join(html.split())
     assert "1.50 h wall time over 2 benchmarked jobs" in text and "2.00 GPU-hours" in text
-    assert "demo-s" in html  # a caption quoted the demo config
+    assert "demo-25k" in html  # a caption quoted the demo config
 
 
 def test_page_without_verdicts_says_so(tmp_path):

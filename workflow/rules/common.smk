@@ -455,7 +455,10 @@ def report_entries():
             # positional: input, output, job (snakefmt reads `params`/`output` at a line start as directives)
             # the rule's real inputs: a param may be a function of them (capacity's captions)
             expanded, _ = r.expand_params(
-                wildcards, r.expand_input(wildcards)[0], r.expand_output(wildcards)[0], None
+                wildcards,
+                r.expand_input(wildcards)[0],
+                r.expand_output(wildcards)[0],
+                None,
             )
             caption = (
                 None

@@ -99,7 +99,7 @@ rule quantization_subtask_curves:
         png=report(
             figure("quantization_subtask_curves"),
             caption="../report/quantization_subtask_curves.rst",
-            category="Michaud et al. 2023",
+            category=report_category("quantization"),
             labels={"figure": "13 subtask learning curves"},
         ),
         transitions=f"{QUANTIZATION}/subtask_transitions.csv",

@@ -67,7 +67,7 @@ def fits_chinchilla_runs(*, summaries: list, metrics: list, runs_table: list, va
         curves, _ = read_learning_curves(list(runs["path"]), n_column, loss_column)
         record = [dict(analysis=a, ran=True, reason="the pipeline's runs")
                   for a in ("Approach 3", "Approach 1", "Approach 2")]
-        floor = trainer_floor(val, list(runs["path"]))
+        floor = trainer_floor(val, list(runs["path"])) if val else None
     tables, data = chinchilla_runs(
         final, curves, entropy=_sidecar_entropy(val), delta=huber_delta, n_boot=bootstrap_samples,
         level=interval_level, seed=seed, n_grid=approach1_grid, tolerance=irreducible_tolerance,
@@ -101,7 +101,7 @@ def fits_kaplan_runs(*, summaries: list, metrics: list, runs_table: list, subset
         rows = rows.rename(columns={loss_column: "loss"})
         record = [dict(analysis=a, ran=True, reason="the pipeline's runs")
                   for a in ("Kaplan forms", "Kaplan L(C_min), L(N, S)")]
-        floor = trainer_floor(val, summaries)
+        floor = trainer_floor(val, summaries) if val else None
     tables, data = kaplan_runs(final, rows, entropy=_sidecar_entropy(val), n_boot=bootstrap_samples,
                                level=interval_level, seed=seed, tolerance=irreducible_tolerance,
                                n_grid=approach1_grid, floor=floor, max_relative_width=max_relative_width)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from scalinglab.quantization import SparseParityTask, fit_power_law, theory_exponents, zipf_frequencies
+from scalinglab.quantization import SparseParityTask, fit_loss_exponent, theory_exponents, zipf_frequencies
 from scalinglab.quantization.curves import learning_order, learning_transitions
 from scalinglab.quantization.fit import EXPONENT_COLUMNS, exponents_table, fit_sweep_exponents, mark_fit_range
 from scalinglab.quantization.model import MLPStack, mlp_parameter_count, one_hidden_layer_mlp
@@ -136,7 +136,7 @@ def test_power_law_fit_recovers_a_known_exponent_from_noisy_data():
     rng = np.random.default_rng(0)
     x = np.geomspace(1e3, 1e6, 12)
     loss = 50.0 * x ** -0.37 * np.exp(rng.normal(0, 0.03, x.size))
-    fit = fit_power_law(x, loss)
+    fit = fit_loss_exponent(x, loss)
     assert fit.exponent == pytest.approx(0.37, abs=0.03)
     assert fit.exponent_low < 0.37 < fit.exponent_high
     assert fit.coefficient == pytest.approx(50.0, rel=0.5)
@@ -177,18 +177,21 @@ def test_finite_task_count_biases_the_loss_line_but_not_alpha_beta(alpha):
 
 def test_exponents_table_one_row_per_alpha_with_both_sweeps():
     rows = []
+    # Sizes off the exact law by ~1e-5 so that the interval has a width (exact points give a
+    # zero-width interval that rounding alone puts beside the theory).
+    jitter = 1 + 1e-5 * np.random.default_rng(0).standard_normal(6)
     for alpha in (0.4, 1.0):
         n = np.geomspace(1, 12, 6)
         loss = loss_after_learning(n, 32, alpha)
-        rows.append(pd.DataFrame(dict(sweep="width", alpha=alpha, params=n * 500, loss=loss)))
-        rows.append(pd.DataFrame(dict(sweep="data", alpha=alpha, samples=(n / 0.05) ** (alpha + 1),
-                                      loss=loss)))
+        rows.append(pd.DataFrame(dict(sweep="width", alpha=alpha, params=n * 500 * jitter, loss=loss)))
+        rows.append(pd.DataFrame(dict(sweep="data", alpha=alpha,
+                                      samples=(n / 0.05) ** (alpha + 1) * jitter, loss=loss)))
     points = mark_fit_range(pd.concat(rows, ignore_index=True), 32, 1.0, 0.5)
     table = exponents_table(fit_sweep_exponents(points, level=0.8), n_tasks=32)
     assert list(table.columns) == EXPONENT_COLUMNS and len(table) == 2
     for _, r in table.iterrows():
-        assert r["alpha_N"] == pytest.approx(r["alpha"], rel=1e-6) and r["alpha_N_theory"] == r["alpha"]
-        assert r["alpha_D"] == pytest.approx(r["alpha"] / (r["alpha"] + 1), rel=1e-6)
+        assert r["alpha_N"] == pytest.approx(r["alpha"], rel=1e-3) and r["alpha_N_theory"] == r["alpha"]
+        assert r["alpha_D"] == pytest.approx(r["alpha"] / (r["alpha"] + 1), rel=1e-3)
         assert r["alpha_N_inside"] and r["alpha_D_inside"] and r["alpha_N_n_points"] == 6
         assert r["alpha_N_lo"] <= r["alpha_N"] <= r["alpha_N_hi"] and r["level"] == 0.8
     # a sweep with too few points in range: NaN exponent, not inside, and says so
@@ -259,7 +262,7 @@ def test_bad_sweep_sizes_fail_clearly():
 ])
 def test_power_law_fit_rejects_bad_points(x, loss, message):
     with pytest.raises(ValueError, match=message):
-        fit_power_law(x, loss)
+        fit_loss_exponent(x, loss)
 
 
 def test_subtask_curves_figure_is_written(tmp_path):

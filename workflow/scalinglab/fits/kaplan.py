@@ -15,9 +15,10 @@ Units: N non-embedding parameters, D tokens, S optimiser steps, C FLOPs, L nats 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import stats
 from scipy.optimize import least_squares
 
 from .checks import FitInputError, positive_arrays
@@ -63,12 +64,17 @@ class LearningCurveLaw:
 
 @dataclass(frozen=True)
 class ProportionalLaw:
-    """y = k x^exponent (e.g. N_opt = k C^x; Kaplan et al. 2020, Eq. 1.7)."""
+    """y = k x^exponent (e.g. N_opt = k C^x; Kaplan et al. 2020, Eq. 1.7); `exponent_lo/hi` is a
+    two-sided Student-t interval at `level` when one was asked for."""
 
     k: float
     exponent: float
     rms_log_residual: float = math.nan
     n_points: int = 0
+    exponent_stderr: float = math.nan
+    exponent_lo: float = math.nan
+    exponent_hi: float = math.nan
+    level: float = math.nan
 
 
 KAPLAN_2020_JOINT = KaplanJointLaw(N_c=KAPLAN_2020_TABLE2["N_c"], D_c=KAPLAN_2020_TABLE2["D_c"],
@@ -83,16 +89,34 @@ def power_law_loss(x, law: PowerLaw):
     return law.E + (law.x_c / np.asarray(x, dtype=float)) ** law.alpha
 
 
-def fit_proportional(x, y, what: str = "power law y = k x^p") -> ProportionalLaw:
-    """Least squares of log y on log x (exact for a pure power law)."""
-    x, y = positive_arrays(2, what, x=x, y=y)
+def fit_proportional(x, y, what: str = "power law y = k x^p", *, exponent: float | None = None,
+                     level: float | None = None) -> ProportionalLaw:
+    """Least squares of log y on log x (exact for a pure power law): the one log-log line fitter.
+
+    `exponent` fixes the slope and fits k alone (the mean log residual); `level` adds a Student-t
+    interval on the slope with n - 2 degrees of freedom (scipy.stats.linregress's standard
+    error), honest for the handful of points a sweep gives, where a bootstrap would degenerate.
+    """
+    x, y = positive_arrays(1 if exponent is not None else 2, what, x=x, y=y)
     lx, ly = np.log(x), np.log(y)
-    if np.ptp(lx) == 0:
-        raise FitInputError(f"{what}: every x is {x[0]:g}; a power law needs x to vary")
-    slope, intercept = np.polyfit(lx, ly, 1)
+    if exponent is not None:
+        intercept, slope = float(np.mean(ly - exponent * lx)), float(exponent)
+    else:
+        if np.ptp(lx) == 0:
+            raise FitInputError(f"{what}: every x is {x[0]:g}; a power law needs x to vary")
+        slope, intercept = np.polyfit(lx, ly, 1)
     resid = ly - (intercept + slope * lx)
-    return ProportionalLaw(k=float(math.exp(intercept)), exponent=float(slope),
-                           rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_points=x.size)
+    law = ProportionalLaw(k=float(math.exp(intercept)), exponent=float(slope),
+                          rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_points=x.size)
+    if level is None or exponent is not None:
+        return law
+    if x.size < 3:
+        raise FitInputError(f"{what}: {x.size} points for 2 parameters; need >= 3 for an interval "
+                            "(widen the sweep or the fit range)")
+    stderr = float(stats.linregress(lx, ly).stderr)
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 2)) * stderr
+    return replace(law, exponent_stderr=stderr, exponent_lo=law.exponent - half,
+                   exponent_hi=law.exponent + half, level=float(level))
 
 
 def fit_power_law(x, L, *, irreducible: bool = False, what: str = "Kaplan power law"
@@ -142,8 +166,11 @@ def kaplan_joint_loss(N, D, law: KaplanJointLaw = KAPLAN_2020_JOINT):
     return ((law.N_c / N) ** (law.alpha_N / law.alpha_D) + law.D_c / D) ** law.alpha_D
 
 
-def fit_kaplan_joint(N, D, L) -> KaplanJointLaw:
-    """Fit Eq. 1.5 by least squares on log L, parameters (log N_c, log D_c, alpha_N, alpha_D)."""
+def fit_kaplan_joint(N, D, L, starts=None) -> KaplanJointLaw:
+    """Fit Eq. 1.5 by least squares on log L, parameters (log N_c, log D_c, alpha_N, alpha_D).
+
+    `starts`: the initial parameter vectors; default an 18-start grid (N_c, D_c near the data or
+    far above it, as in the paper). A bootstrap refit passes the full fit's optimum alone."""
     N, D, L = positive_arrays(4, "Kaplan L(N, D)", N=N, D=D, L=L)
     lN, lD, lL = np.log(N), np.log(D), np.log(L)
 
@@ -153,15 +180,15 @@ def fit_kaplan_joint(N, D, L) -> KaplanJointLaw:
         t2 = lDc - lD
         return aD * np.logaddexp(t1, t2) - lL
 
+    if starts is None:
+        starts = [[lN.max() + scale, lD.max() + scale, aN0, aD0]
+                  for aD0 in (0.05, 0.1, 0.3) for aN0 in (0.05, 0.1, 0.3) for scale in (0.0, 10.0)]
     best = None
-    for aD0 in (0.05, 0.1, 0.3):
-        for aN0 in (0.05, 0.1, 0.3):
-            for scale in (0.0, 10.0):  # N_c, D_c near the data, or far above it as in the paper
-                p0 = [lN.max() + scale, lD.max() + scale, aN0, aD0]
-                sol = least_squares(resid, p0, bounds=([-np.inf, -np.inf, 1e-4, 1e-4],
-                                                       [np.inf, np.inf, 5.0, 5.0]))
-                if best is None or sol.cost < best.cost:
-                    best = sol
+    for p0 in starts:
+        sol = least_squares(resid, p0, bounds=([-np.inf, -np.inf, 1e-4, 1e-4],
+                                               [np.inf, np.inf, 5.0, 5.0]))
+        if best is None or sol.cost < best.cost:
+            best = sol
     lNc, lDc, aN, aD = best.x
     return KaplanJointLaw(N_c=float(math.exp(lNc)), D_c=float(math.exp(lDc)), alpha_N=float(aN),
                           alpha_D=float(aD), rms_log_residual=float(np.sqrt(2 * best.cost / N.size)),

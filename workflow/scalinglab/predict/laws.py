@@ -28,7 +28,7 @@ import numpy as np
 
 from ..fits.chinchilla import (FLOPS_PER_PARAM_TOKEN, allocation_coefficient,
                                allocation_exponents, chinchilla_loss)
-from ..fits.kaplan import KAPLAN_2020_JOINT, KaplanJointLaw, kaplan_joint_loss
+from ..fits.kaplan import KAPLAN_2020_JOINT, KaplanJointLaw, fit_proportional, kaplan_joint_loss
 from ..fits.published import (BESIROGLU_2024, HOFFMANN_2022, HOFFMANN_2022_EXPONENTS,
                               KAPLAN_2020_FRONTIER, PF_DAY_FLOPS, ChinchillaLaw)
 
@@ -124,9 +124,8 @@ def from_kaplan_joint(law: KaplanJointLaw, name: str, source: str = "",
 
 
 def coefficient_from_rows(a: float, params, flops) -> float:
-    """k in N = k C^a by least squares in log space over published (N, C) rows."""
-    logk = np.mean(np.log(np.asarray(params, float)) - a * np.log(np.asarray(flops, float)))
-    return float(math.exp(logk))
+    """k in N = k C^a by least squares in log space over published (N, C) rows (the slope fixed)."""
+    return fit_proportional(flops, params, "N = k C^a over published rows", exponent=a).k
 
 
 def hoffmann_approach1() -> PlanningLaw:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scalinglab.quantization.powerlaw import fit_power_law
+from scalinglab.quantization.powerlaw import fit_loss_exponent
 from scalinglab.quantization.theory import effective_quanta_learned, in_power_law_range, theory_exponents
 
 SWEEP_AXIS = {"width": ("params", "alpha_N"), "data": ("samples", "alpha_D")}
@@ -68,9 +68,9 @@ def fit_sweep_exponents(points: pd.DataFrame, level: float = 0.95) -> pd.DataFra
                    x_max=used[x_col].max() if len(used) else np.nan, level=level)
         try:
             # n_eff grows with x: fit 1/n_eff = c x^-β with the same power-law fitter.
-            quanta = fit_power_law(used[x_col], 1.0 / used["effective_quanta"].to_numpy(float),
+            quanta = fit_loss_exponent(used[x_col], 1.0 / used["effective_quanta"].to_numpy(float),
                                    level=level)
-            loss = fit_power_law(used[x_col], used["loss"], level=level)
+            loss = fit_loss_exponent(used[x_col], used["loss"], level=level)
         except ValueError as err:
             rows.append(row | dict(fitted=np.nan, low=np.nan, high=np.nan, inside=False,
                                    status=f"not fitted: {err}"))

@@ -1,10 +1,10 @@
-"""A single power law L = c X^-a fitted as a straight line in log-log space, with an honest interval."""
+"""A single power law L = c X^-a: the quantization sweeps' result type over the fits package's
+log-log line fitter (scalinglab.fits.kaplan.fit_proportional), with its interval."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,13 @@ class PowerLawFit:
         return self.coefficient * np.asarray(x, dtype=np.float64) ** -self.exponent
 
 
-def fit_power_law(x, loss, level: float = 0.95) -> PowerLawFit:
-    """Least squares of log L = log c - a log x (scipy.optimize.curve_fit).
-
-    The interval is Student-t with n - 2 degrees of freedom on curve_fit's covariance (scaled by
-    the residual variance): honest for the handful of points a sweep gives, where a bootstrap
-    over points would degenerate.
+def fit_loss_exponent(x, loss, level: float = 0.95) -> PowerLawFit:
+    """The exponent a of L = c x^-a: the fits package's log-log line (`fit_proportional`, least
+    squares of log L on log x) with its Student-t interval at `level` on n - 2 degrees of freedom,
+    honest for the handful of points a sweep gives, where a bootstrap over points would degenerate.
     """
+    from scalinglab.fits.kaplan import fit_proportional
+
     x = np.asarray(x, dtype=np.float64)
     loss = np.asarray(loss, dtype=np.float64)
     if x.shape != loss.shape or x.ndim != 1:
@@ -43,15 +43,7 @@ def fit_power_law(x, loss, level: float = 0.95) -> PowerLawFit:
                          "(widen the sweep or the fit range)")
     if np.unique(x).size < 2:
         raise ValueError("power-law fit: all x are equal; need at least two distinct sizes")
-    lx, ly = np.log(x), np.log(loss)
-
-    def line(lx_, log_c, a):
-        return log_c - a * lx_
-
-    slope0 = -np.polyfit(lx, ly, 1)[0]
-    (log_c, a), cov = optimize.curve_fit(line, lx, ly, p0=[ly.mean() + slope0 * lx.mean(), slope0])
-    stderr = float(np.sqrt(cov[1, 1])) if np.isfinite(cov[1, 1]) else float("nan")
-    half = stats.t.ppf(0.5 + level / 2, x.size - 2) * stderr
-    return PowerLawFit(exponent=float(a), exponent_stderr=stderr, exponent_low=float(a - half),
-                       exponent_high=float(a + half), coefficient=float(np.exp(log_c)),
-                       n_points=int(x.size), level=float(level))
+    line = fit_proportional(x, loss, "power-law fit", level=level)
+    return PowerLawFit(exponent=-line.exponent, exponent_stderr=line.exponent_stderr,
+                       exponent_low=-line.exponent_hi, exponent_high=-line.exponent_lo,
+                       coefficient=line.k, n_points=line.n_points, level=float(level))

@@ -15,6 +15,7 @@ def test_gpu_smoke_config_moves_every_torch_job_to_cuda_and_nothing_else():
     assert smoke["train"]["device"] == "cuda" and smoke["memory"]["device"] == "cuda"
     assert smoke["quantization"]["device"] == "cuda"
     assert smoke["question_formation"]["train"]["device"] == "cuda"
+    assert smoke["capacity"]["device"] == "cuda"
     demo = yaml.safe_load((REPO / "workflow/config/demo.yaml").read_text())
     assert set(smoke["experiments"]) == set(demo["experiments"])  # every experiment gets its GPU
 
@@ -23,5 +24,9 @@ def test_gpu_smoke_config_moves_every_torch_job_to_cuda_and_nothing_else():
 def test_gpu_smoke_profile_plans_the_whole_demo_dag_on_gpus(tmp_path):
     out = dry_run(tmp_path, "--profile", "profiles/gpu-smoke", "--forceall", "--nolock")
     train = job_resources(out, "train")
-    assert len(train) == 27 and all(int(job["gpu"]) == 1 for job in train), train[:3]
+    demo = yaml.safe_load((REPO / "workflow/config/demo.yaml").read_text())
+    runs = sum(len(e["models"]) * len(e["fractions"]) * len(e["seeds"]) * len(e.get("budgets") or [None])
+               for e in demo["experiments"].values())
+    assert len(train) == runs and all(int(job["gpu"]) == 1 for job in train), train[:3]
+    assert all(int(job.get("gpu") or 0) == 1 for job in job_resources(out, "capacity_search"))
     assert all(int(job.get("gpu") or 0) == 1 for job in job_resources(out, "memory_distances"))

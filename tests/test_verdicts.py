@@ -301,13 +301,15 @@ def test_public_refit_claim(tmp_path):
 
 
 def test_quantization_claims(tmp_path):
-    pd.DataFrame([dict(quantity="alpha_N", alpha=0.5, fitted=0.52, low=0.45, high=0.58, theory=0.5),
-                  dict(quantity="alpha_D", alpha=0.5, fitted=0.52, low=0.5, high=0.55, theory=1 / 3),
-                  dict(quantity="alpha_D", alpha=0.8, fitted=math.nan, low=math.nan, high=math.nan,
-                       theory=0.8 / 1.8)]).to_csv(tmp_path / "q.csv", index=False)
+    # exponents.csv as the quantization_fit stage writes it: one row per alpha, both sweeps
+    pd.DataFrame([dict(alpha=0.5, alpha_N=0.52, alpha_N_lo=0.45, alpha_N_hi=0.58, alpha_N_theory=0.5,
+                       alpha_D=0.52, alpha_D_lo=0.5, alpha_D_hi=0.55, alpha_D_theory=1 / 3),
+                  dict(alpha=0.8, alpha_N=0.8, alpha_N_lo=0.1, alpha_N_hi=3.0, alpha_N_theory=0.8,
+                       alpha_D=math.nan, alpha_D_lo=math.nan, alpha_D_hi=math.nan,
+                       alpha_D_theory=0.8 / 1.8)]).to_csv(tmp_path / "q.csv", index=False)
     got = {r.claim_id: r.verdict for r in claims.quantization_exponents(tmp_path / "q.csv", S)}
     assert got == {"quantization_alpha_N_a0.5": R, "quantization_alpha_D_a0.5": NR,
-                   "quantization_alpha_D_a0.8": NI}
+                   "quantization_alpha_N_a0.8": NI, "quantization_alpha_D_a0.8": NI}
 
 
 def test_extrapolation_claims(tmp_path):

@@ -378,8 +378,12 @@ def capacity_caption_fit(path):
     to rerun (Persistence: non-derived params only)."""
     import json
 
-    path = Path(path)
-    return json.loads(path.read_text()) if path.exists() else {}
+    # An empty or unreadable file (`snakemake --touch`, a killed job) is "no numbers yet": the
+    # caption must not stop the DAG from being built.
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def declared_output(path):

@@ -342,20 +342,24 @@ def public_refit(table_csv, s: Settings) -> list[Verdict]:
 # ---------------------------------------------------------------- quantization model
 
 def quantization_exponents(exponents_csv, s: Settings) -> list[Verdict]:
-    """Michaud et al.: α_N = α and α_D = α/(α+1) on multitask sparse parity, one row per sweep."""
+    """Michaud et al.: α_N = α and α_D = α/(α+1) on multitask sparse parity; exponents.csv has one
+    row per α with `<q>`, `<q>_lo`, `<q>_hi`, `<q>_theory` for q in alpha_N, alpha_D."""
     t = pd.read_csv(exponents_csv)
     out = []
     for _, r in t.iterrows():
-        j = _interval(r["fitted"], r["low"], r["high"], r["theory"], s)
-        q, a = r["quantity"], float(r["alpha"])
-        form = "alpha" if q == "alpha_N" else "alpha/(alpha+1)"
-        out.append(_row(j, claim_id=f"quantization_{q}_a{a:g}", section="quantization", paper=MICHAUD,
-                        figure="quantization_scaling",
-                        claim=f"With Zipf exponent alpha + 1 = {a + 1:g}, loss falls as "
-                              f"{'N' if q == 'alpha_N' else 'D'}^-{q} with {q} = {form}.",
-                        paper_value=f"{q} = {form}", value=r["fitted"], lo=r["low"], hi=r["high"],
-                        reference=f"quantization model: {q} = {form} = {float(r['theory']):.3g}",
-                        reference_value=r["theory"]))
+        a = float(r["alpha"])
+        for q in ("alpha_N", "alpha_D"):
+            if q not in r:
+                continue
+            j = _interval(r[q], r[f"{q}_lo"], r[f"{q}_hi"], r[f"{q}_theory"], s)
+            form = "alpha" if q == "alpha_N" else "alpha/(alpha+1)"
+            out.append(_row(j, claim_id=f"quantization_{q}_a{a:g}", section="quantization", paper=MICHAUD,
+                            figure="quantization_scaling",
+                            claim=f"With Zipf exponent alpha + 1 = {a + 1:g}, loss falls as "
+                                  f"{'N' if q == 'alpha_N' else 'D'}^-{q} with {q} = {form}.",
+                            paper_value=f"{q} = {form}", value=r[q], lo=r[f"{q}_lo"], hi=r[f"{q}_hi"],
+                            reference=f"quantization model: {q} = {form} = {float(r[f'{q}_theory']):.3g}",
+                            reference_value=r[f"{q}_theory"]))
     return out
 
 

@@ -20,25 +20,36 @@ FITS_FIGURES = {"fits_chinchilla_fig3_isoflop": 1, "fits_chinchilla_fig4_contour
                 "fits_kaplan_fig1_power_laws": 1, "fits_kaplan_fig2_learning_curves": 1,
                 "fits_kaplan_fig4_loss_n_d": 1}
 PLAN = {"predict_plan": 1, "predict_plan_figure": 1}  # the plan reads the fitted tables
+# The verdicts read every analysis' outputs except the energy landscapes and the plan.
+VERDICTS = {"verdicts": 1}
 AFTER_TRAINING = {"fits_chinchilla_runs": 1, "fits_kaplan_runs": 1, **FITS_FIGURES, "memory_distances": 3,
                   "memory_fig2_distances": 1, "memory_fig3_data_fraction": 1, "predict_extrapolation_runs": 1,
-                  "predict_extrapolation_figure": 1, "report_expected_loss_bands": 1, **PLAN}
+                  "predict_extrapolation_figure": 1, "report_expected_loss_bands": 1, **PLAN, **VERDICTS}
+# The demo's training runs: data_fraction 1 model x 3 fractions, isoflop 5 x 3 budgets, kaplan 5 x 3
+# fractions; the preflight checks each experiment's settings against the prepared tokens.
+RUNS, KAPLAN_RUNS, EXPERIMENTS = 33, 15, 3
 
 CASES = {  # --config value -> {rule: jobs} the dry run plans
-    "data={synthetic: {alpha: 0.6}}": {"prepare_data": 1, "train": 27, **AFTER_TRAINING},
-    "train={grad_clip: 0.5}": {"train": 27, **AFTER_TRAINING},
+    "data={synthetic: {alpha: 0.6}}": {"prepare_data": 1, "train_preflight": EXPERIMENTS, "train": RUNS,
+                                       **AFTER_TRAINING},
+    "train={grad_clip: 0.5}": {"train_preflight": EXPERIMENTS, "train": RUNS, **AFTER_TRAINING},
     "experiments={kaplan: {train: {max_steps: 100}}}": {
-        "train": 12, "fits_chinchilla_runs": 1, "fits_kaplan_runs": 1, **FITS_FIGURES, **PLAN},
+        "train_preflight": 1, "train": KAPLAN_RUNS, "fits_chinchilla_runs": 1, "fits_kaplan_runs": 1,
+        **FITS_FIGURES, **PLAN, **VERDICTS},
     "memory={energy: {beta: 2.0}}": {"memory_fig1_energy_landscapes": 1},
-    "memory={histogram_bins: 50}": {"memory_distances": 3, "memory_fig2_distances": 1},
-    "question_formation={train: {max_steps: 100}}": {"question_formation_train": 1, "question_formation_fig4": 1},
+    "memory={histogram_bins: 50}": {"memory_distances": 3, "memory_fig2_distances": 1, **VERDICTS},
+    "question_formation={train: {max_steps: 100}}": {"question_formation_train": 1, "question_formation_fig4": 1,
+                                                     **VERDICTS},
+    # the capacity exponent's interval is at fits.interval_level too
     "fits={interval_level: 0.9}": {"fits_chinchilla_public": 1, "fits_chinchilla_runs": 1, "fits_kaplan_runs": 1,
-                                   "fits_chinchilla_public_refit": 1, **FITS_FIGURES, **PLAN},
-    "quantization={fit: {level: 0.9}}": {"quantization_fit": 1, "quantization_scaling": 1},
+                                   "fits_chinchilla_public_refit": 1, **FITS_FIGURES, **PLAN,
+                                   "capacity_fit": 1, "capacity_figure": 1, **VERDICTS},
+    "quantization={fit: {level: 0.9}}": {"quantization_fit": 1, "quantization_scaling": 1, **VERDICTS},
     "quantization={width_sweep: {steps: 100}}": {"quantization_sweep": 3, "quantization_fit": 1,
-                                                 "quantization_scaling": 1, "quantization_subtask_curves": 1},
+                                                 "quantization_scaling": 1, "quantization_subtask_curves": 1,
+                                                 **VERDICTS},
     "predict={n_boot: 10}": {"predict_extrapolation_public": 1, "predict_extrapolation_runs": 1,
-                             "predict_extrapolation_figure": 2},
+                             "predict_extrapolation_figure": 2, **VERDICTS},
     "predict={plan: {days: 10}}": PLAN,
 }
 

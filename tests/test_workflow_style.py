@@ -46,7 +46,7 @@ def test_pyproject_pins_snakefmt_for_the_tests():
 
 @pytest.mark.e2e  # a whole-DAG dry run
 @pytest.mark.skipif(shutil.which("conda") is None and shutil.which("mamba") is None,
-                    reason="conda is not installed here (CI installs it for this check)")
+                    reason="neither conda nor mamba is installed (not on PyPI or Debian; a cluster user has one)")
 def test_conda_dry_run_plans_the_demo():
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "-n", "--nolock",
                            "--software-deployment-method", "conda", "--configfile", "workflow/config/demo.yaml"],

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import REPO
 from test_e2e_demo import copy_checkout
@@ -28,7 +29,9 @@ pytestmark = pytest.mark.slurm
 PROFILE = ["--profile", str(REPO / "profiles" / "slurm-ci")]
 DEMO = ["--configfile", "workflow/config/demo.yaml"]
 EXPERIMENT = "data_fraction"
-RUN_SMALL, RUN_MID = "demo-s_f0.001_s0", "demo-s_f0.01_s0"
+# The demo's data-fraction model, read from its config (a renamed ladder must not break this test).
+MODEL = yaml.safe_load((REPO / "workflow/config/demo.yaml").read_text())["experiments"][EXPERIMENT]["models"][0]
+RUN_SMALL, RUN_MID = f"{MODEL}_f0.001_s0", f"{MODEL}_f0.01_s0"
 SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+)")
 TIMEOUT_S = 360  # the whole Slurm part of CI stays within ~10 min
 

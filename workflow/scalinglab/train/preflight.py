@@ -15,14 +15,16 @@ from dataclasses import fields
 from pathlib import Path
 
 from ..data.tokens import DataError, read_sidecar
+from .. import config as workflow_config
 from .config import TrainConfig
 
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: a configuration error
 NOT_TRANSIENT = "a config error, not transient: a retry fails the same way"
 
 
-class ConfigError(ValueError):
-    """A setting that does not fit the prepared data, the job or the spec: retrying will not help."""
+class ConfigError(workflow_config.ConfigError):
+    """A setting that does not fit the prepared data, the job or the spec: retrying will not help
+    (the job-time kind of the parse-time `scalinglab.config.ConfigError`; the CLI exits 78 on it)."""
 
 
 def check_windows(n_tokens: int, block_size: int, name: str, where: str = "train") -> int:

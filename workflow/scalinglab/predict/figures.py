@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..fits.chinchilla import FLOPS_PER_PARAM_TOKEN
 from .laws import PlanningLaw
-from ..style import PALETTE, legend_below, legend_outside, loglog, new_figure
+from ..style import PALETTE, legend_below, loglog, new_figure
 
 
 def actual_coverage(held: pd.DataFrame, lo_col: str, hi_col: str) -> tuple[int, int]:
@@ -79,7 +79,7 @@ def plan_contours(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw])
     N = np.logspace(np.log10(N_lo), np.log10(N_hi), 160)
     CC, NN = np.meshgrid(C, N)
     L = contour_law.loss(NN, CC / (FLOPS_PER_PARAM_TOKEN * NN))
-    fig, axes = new_figure(width=6.4, height=4.8)
+    fig, axes = new_figure(width=7.2, height=6.4)
     ax = loglog(axes[0][0])
     finite = L[np.isfinite(L)]
     levels = np.linspace(finite.min(), min(finite.max(), finite.min() + 1.5), 16)
@@ -94,8 +94,9 @@ def plan_contours(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw])
     hw = plan.get("hardware")
     label = (f"{hw['gpus']:g} x {hw['gpu_type']}, {hw['days']:g} d, MFU {hw['mfu']:g}"
              if hw else "budget")
+    # left of the budget line: four of the six decades drawn lie left of it, so the label fits
     ax.annotate(f"{label}\n= {C0:.2g} FLOPs", (C0, N_hi / 3), color="white", fontsize=8,
-                ha="left", va="top", xytext=(4, 0), textcoords="offset points")
+                ha="right", va="top", xytext=(-4, 0), textcoords="offset points")
     for r in plan.get("inference_aware", []):
         if r["law"] == contour_law.name:
             ax.scatter([r["train_flops"]], [r["params"]], marker="*", s=160, color="white",
@@ -103,13 +104,10 @@ def plan_contours(plan: dict, contour_law: PlanningLaw, laws: list[PlanningLaw])
                        label=f"inference-aware ({plan['inference_tokens']:.0e} tok served)")
     ax.set_xlim(C[0], C[-1])
     ax.set_ylim(N_lo, N_hi)
-    note = plan_note(plan)
-    if note:
-        ax.text(0.98, 0.02, note, transform=ax.transAxes, fontsize=6, ha="right", va="bottom",
-                bbox=dict(boxstyle="round", facecolor="white", alpha=0.85, edgecolor="0.6"))
     ax.set_xlabel("training compute C = 6ND (FLOPs)")
     ax.set_ylabel("parameters N")
-    legend_outside(ax, fontsize=7)
+    # legend and the note on the pipeline's own fits go under the panel, off the contours
+    legend_below(ax, ncols=2, fontsize=7, title=plan_note(plan) or None, title_fontsize=7)
     return fig
 
 

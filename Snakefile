@@ -6,16 +6,12 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-from scalinglab.config import ConfigError, check_config
+from scalinglab.config import ConfigError, ConfigFileError, check_config, load_yaml
 
 min_version("9.19")
 
 
 # Snakemake's own message for a YAML syntax error names neither file nor line: check ours first.
-import sys
-
-from scalinglab.config_file import ConfigFileError, load_yaml
-
 try:
     load_yaml("config.yaml")
 except ConfigFileError as err:

@@ -545,7 +545,7 @@ def test_snakemake_configfile(case, checkout):
 
 
 def test_yaml_syntax_error_in_config_yaml_names_file_and_line(checkout, tmp_path):
-    """The Snakefile reads its own config.yaml through scalinglab.config_file first."""
+    """The Snakefile reads its own config.yaml through scalinglab.config first."""
     copy = tmp_path / "repo"
     shutil.copytree(checkout, copy, ignore=shutil.ignore_patterns("results", ".snakemake"))
     with open(copy / "config.yaml", "a") as f:
@@ -558,10 +558,10 @@ def test_yaml_syntax_error_in_config_yaml_names_file_and_line(checkout, tmp_path
 def test_config_file_checker_names_file_and_line(tmp_path):
     """What the README offers for a --configfile that Snakemake calls "not valid JSON or YAML"."""
     (tmp_path / "bad.yaml").write_text(BROKEN_YAML)
-    proc = run([PY, "-m", "scalinglab.config_file", str(tmp_path / "bad.yaml")], tmp_path)
+    proc = run([PY, "-m", "scalinglab.config", str(tmp_path / "bad.yaml")], tmp_path)
     assert proc.returncode == 1 and proc.stdout == ""
     one_line(proc.stderr, ("bad.yaml:4:", "from line 3", "expected ',' or ']'"), strict=True)
-    proc = run([PY, "-m", "scalinglab.config_file", str(REPO / DEMO)], tmp_path)
+    proc = run([PY, "-m", "scalinglab.config", str(REPO / DEMO)], tmp_path)
     assert proc.returncode == 0, proc.stderr
 
 

@@ -6,11 +6,19 @@ names the key (`experiments.kaplan.train.beta2: 1.5 is greater than or equal to 
 checks each experiment's `train:` overrides against the one definition of the training settings
 (`$defs/train_settings`, the same one the global `train:` section refers to) without filling in
 defaults, so that an override never hides the global value.
+
+YAML files: Snakemake 9 reports a ``--configfile`` with a YAML syntax error as "Config file is not
+valid JSON or YAML", naming neither the file nor the line, and it reads those files before the
+workflow runs, so the workflow cannot improve that message. The Snakefile reads its own
+``config.yaml`` through :func:`load_yaml`; for any other file, ``python -m scalinglab.config FILE
+...`` names file:line:column.
 """
 from __future__ import annotations
 
 import copy
 import os
+import sys
+from pathlib import Path
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -100,3 +108,53 @@ def check_config(config: dict, schema_path: str | os.PathLike) -> None:
         error = best_match(train.iter_errors(experiment.get("train") or {}))
         if error is not None:
             raise ConfigError(_one_line(error, prefix=("experiments", name, "train")))
+
+class ConfigFileError(ConfigError):
+    """A config file that cannot be read as YAML: `file:line:column: problem`."""
+
+
+def load_yaml(path: str | Path):
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigFileError(f"{path}: config file not found") from None
+    except UnicodeDecodeError as err:
+        raise ConfigFileError(f"{path}: not UTF-8 text (byte offset {err.start})") from None
+    except OSError as err:
+        raise ConfigFileError(f"{path}: {err.strerror}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        context = err.context or ""
+        if err.context_mark and mark and err.context_mark.line != mark.line:
+            context += f" (from line {err.context_mark.line + 1})"
+        problem = ": ".join(str(p) for p in (context, err.problem) if p)
+        raise ConfigFileError(f"{where}: YAML syntax error: {problem}") from None
+    except yaml.YAMLError as err:
+        raise ConfigFileError(f"{path}: YAML error: {str(err).splitlines()[0]}") from None
+
+
+def main(argv=None) -> int:
+    paths = sys.argv[1:] if argv is None else argv
+    if not paths:
+        print("usage: python -m scalinglab.config FILE.yaml ...", file=sys.stderr)
+        return 2
+    for path in paths:
+        try:
+            data = load_yaml(path)
+        except ConfigFileError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        if data is not None and not isinstance(data, dict):
+            print(f"error: {path}: a config file is a mapping of sections, not a {type(data).__name__}",
+                  file=sys.stderr)
+            return 1
+        print(f"ok {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

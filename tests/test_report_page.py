@@ -184,3 +184,25 @@ def test_only_this_workflows_benchmarks_count(tmp_path, monkeypatch):
         benchmark_patterns=[r"results/benchmarks/train/(?P<experiment>.+)/(?P<run>.+)\.tsv$"])
     text = " ".join(out.read_text().split())
     assert "1.00 h wall time over 1 benchmarked jobs" in text
+
+
+def test_figures_are_shown_at_one_scale(tmp_path):
+    """A one-panel figure is not blown up to the column's width: every raster figure is shown at
+    FIGURE_CSS_PX_PER_INCH of its drawn width (wider ones are then capped by the stylesheet)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scalinglab.report.page import FIGURE_CSS_PX_PER_INCH, figure_css_width
+
+    widths = {}
+    for inches in (4.0, 12.0):
+        fig = plt.figure(figsize=(inches, 3))
+        fig.savefig(tmp_path / f"w{inches:g}.png", dpi=150)
+        plt.close(fig)
+        widths[inches] = figure_css_width(tmp_path / f"w{inches:g}.png")
+    assert widths[4.0] == 4 * FIGURE_CSS_PX_PER_INCH
+    assert widths[12.0] == 12 * FIGURE_CSS_PX_PER_INCH
+    (tmp_path / "f.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    assert figure_css_width(tmp_path / "f.svg") is None

@@ -103,6 +103,26 @@ def data_uri(path: str | Path) -> str:
     return f"data:{mime};base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
+# CSS pixels per inch of the drawn figure: every figure is shown at the same scale, so a one-panel
+# figure is not blown up to the column's width (and its fonts with it) while a three-panel row
+# shrinks to fit; wider figures are capped at the column by `max-width: 100%` in the stylesheet.
+FIGURE_CSS_PX_PER_INCH = 100
+
+
+def figure_css_width(path: str | Path) -> int | None:
+    """The width at which to show a raster figure (pixels / its dpi x FIGURE_CSS_PX_PER_INCH);
+    None for SVG or an image without a stated dpi."""
+    if Path(path).suffix.lower() == ".svg":
+        return None
+    from PIL import Image
+
+    with Image.open(path) as im:
+        dpi = im.info.get("dpi")
+        if not dpi or not dpi[0]:
+            return None
+        return round(im.size[0] / float(dpi[0]) * FIGURE_CSS_PX_PER_INCH)
+
+
 def _format_cell(v) -> str:
     if isinstance(v, float):
         if math.isnan(v):
@@ -256,7 +276,9 @@ def assemble(entries: list[Entry], config: dict, verdicts: pd.DataFrame | None) 
         else:
             cap = ""
         if e.kind == "figure":
-            body = (f'<img src="{data_uri(e.path)}" alt="{html.escape(e.title)}" '
+            width = figure_css_width(e.path)
+            style = f' style="width: {width}px"' if width else ""
+            body = (f'<img src="{data_uri(e.path)}" alt="{html.escape(e.title)}"{style} '
                     f'data-file="{html.escape(Path(e.path).name)}">')
         else:
             body = table_html(e.path)

@@ -39,7 +39,8 @@ from scalinglab.model import model_shape  # noqa: E402
 from scalinglab.train.config import merge_train  # noqa: E402
 
 FITS_DEFAULTS = dict(huber_delta=1e-3, bootstrap_samples=40, interval_level=0.8, approach1_grid=1500,
-                     params="params_non_embedding", loss="val_loss", irreducible_tolerance=0.05)
+                     params="params_non_embedding", loss="val_loss", irreducible_tolerance=0.05,
+                     approach3_min_steps=0)
 
 
 def deep_merge(base: dict, over: dict) -> dict:
@@ -150,7 +151,8 @@ def report_isoflop(cfg, out, summaries, val, th, fits):
     tables, data = chinchilla_runs(final, curves, entropy=irreducible_loss(val), delta=fits["huber_delta"],
                                    n_boot=fits["bootstrap_samples"], level=fits["interval_level"],
                                    seed=0, n_grid=fits["approach1_grid"],
-                                   tolerance=fits["irreducible_tolerance"])
+                                   tolerance=fits["irreducible_tolerance"],
+                                   approach3_min_steps=fits["approach3_min_steps"])
     print("\nIsoFLOP profiles (bracketed = best run interior, vertex_inside = parabola vertex in ladder):")
     cols = ["C", "N_min", "N_max", "N_opt", "best_run", "best_loss", "vertex_inside", "bracketed"]
     print(tables["isoflop"][[c for c in cols if c in tables["isoflop"]]].to_string(index=False))

@@ -177,6 +177,31 @@ def test_approach2_refuses_a_downward_parabola_everywhere():
         fit_chinchilla_approach2(C, N, L, n_boot=0)
 
 
+# A measured demo grid (budgets 2e9-3e10, ladder 888-14,496, final val loss): one bootstrap
+# replicate of seed 1337 resamples a near-flat parabola whose vertex runs off to ~1e300 parameters.
+DEMO_GRID = {2e9: (1.3233, 1.2943, 1.3023, 1.3939, 1.6761), 5e9: (1.2802, 1.2453, 1.2185, 1.2455, 1.3439),
+             1.5e10: (1.262, 1.2167, 1.1924, 1.1849, 1.2191), 3e10: (1.2495, 1.2097, 1.1811, 1.1615, 1.1858)}
+
+
+def test_approach2_bootstrap_skips_a_replicate_whose_vertex_runs_off():
+    ladder = (888, 1908, 3312, 7272, 14496)
+    C = np.repeat(list(DEMO_GRID), len(ladder))
+    N = np.tile(ladder, len(DEMO_GRID))
+    L = np.concatenate(list(DEMO_GRID.values()))
+    fit = fit_chinchilla_approach2(C, N, L, n_boot=40, seed=1337)  # was an OverflowError
+    assert fit.N_law.exponent == pytest.approx(0.4529, abs=1e-3)
+    assert 30 <= fit.samples["a"].size < 40
+    lo, hi = fit.interval("a")
+    assert lo < fit.N_law.exponent < hi
+
+
+def test_power_law_whose_prefactor_overflows_is_one_line():
+    from scalinglab.fits.kaplan import fit_proportional
+    with pytest.raises(FitInputError, match="overflows") as err:
+        fit_proportional([1e9, 2e9], [1e300, 1.0])
+    assert "\n" not in str(err.value)
+
+
 def test_public_points_bad_file(tmp_path):
     bad = tmp_path / "points.csv"
     bad.write_text("a,b\n1,2\n")

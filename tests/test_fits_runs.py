@@ -156,3 +156,59 @@ def test_fitted_E_against_the_trainer_floor_can_fail(E, lo, hi, verdict):
                             max_relative_width=1.0).iloc[0]
     assert row["verdict"] == verdict, row["detail"]
     assert row["floor_nats"] == 0.78 and row["interval_covers_floor"] == (lo <= 0.78 <= hi)
+
+
+def _step_limited_grid(penalty):
+    """Runs from LAW at 3 budgets x 5 sizes plus 5 fixed-size long runs; steps = tokens / 256. A
+    run with fewer than 400 steps gets `penalty` x (400 / steps - 1) nats on top of the law (its
+    loss set by its updates, as the demo's short runs: at 90 steps demo-14k lost 0.23 nats to
+    its 359-step twin on the same tokens)."""
+    rows = []
+    for C in (1e9, 1e10, 1e11):
+        N_opt, _ = compute_optimal_allocation(C, LAW)
+        for N in N_opt * np.logspace(-0.8, 0.8, 5):
+            rows.append(dict(run=f"N{N:.0f}_C{C:g}", model=f"m{N:.0f}", N=N, D=C / (6 * N), C=C))
+    for N in (3e3, 1e4, 3e4, 1e5, 3e5):
+        rows.append(dict(run=f"N{N:.0f}", model=f"m{N:.0f}", N=N, D=3e7, C=np.nan))
+    final = pd.DataFrame(rows)
+    final["steps"] = (final["D"] / 256).round().astype(int)
+    excess = penalty * np.maximum(400 / final["steps"] - 1, 0)
+    final["L"] = chinchilla_loss(final["N"], final["D"], LAW) + excess
+    return final
+
+
+def test_approach3_leaves_out_step_limited_runs_and_says_which():
+    final = _step_limited_grid(penalty=0.5)
+    short = final.loc[final["steps"] < 400, "run"]
+    assert 2 <= len(short) <= 8  # the grid has some step-limited runs, and enough others
+    fit = dict(curves=[], entropy=LAW.E, delta=1e-3, n_boot=8, level=0.8, seed=0, n_grid=300,
+               tolerance=0.05, floor=_floor(LAW.E))
+    tables, data = chinchilla_runs(final, approach3_min_steps=400, **fit)
+    law = data["approach3"]["law"]
+    assert law["E"] == pytest.approx(LAW.E, abs=0.02)
+    assert data["approach3"]["a"] == pytest.approx(0.5, abs=0.03)
+    a3 = tables["approach3"].iloc[0]
+    assert a3["runs_fitted"] == len(final) - len(short)
+    assert a3["runs_excluded"].startswith(f"{len(short)} with < 400 optimizer steps")
+    assert all(r in a3["runs_excluded"] for r in short)
+    alloc = tables["allocation"]
+    note = alloc.loc[alloc["fit"] == "own runs, Approach 3", "note"].iloc[0]
+    assert note.startswith(f"fitted on {len(final) - len(short)} of {len(final)} runs")
+    assert data["points"]["approach3"] == (final["steps"] >= 400).tolist()
+    # Kept, the same step-limited runs pull the fit off the law (the rule is not a no-op).
+    biased, bdata = chinchilla_runs(final, approach3_min_steps=0, **fit)
+    assert bdata["approach3"]["law"]["E"] - LAW.E > 0.05
+    assert biased["approach3"].iloc[0]["runs_excluded"] == ""
+
+
+def test_approach3_min_steps_bad_values_are_one_line():
+    final = _step_limited_grid(penalty=0.0)
+    fit = dict(curves=[], entropy=None, delta=1e-3, n_boot=2, level=0.8, seed=0, n_grid=300,
+               tolerance=0.05)
+    with pytest.raises(FitInputError, match="approach3_min_steps=-1 must be an integer >= 0"):
+        chinchilla_runs(final, approach3_min_steps=-1, **fit)
+    with pytest.raises(FitInputError, match="only 0 of 20 runs have >= 1000000 optimizer steps"):
+        chinchilla_runs(final, approach3_min_steps=1_000_000, **fit)
+    # A runs table carries no step counts: every run is kept.
+    tables, _ = chinchilla_runs(final.drop(columns="steps"), approach3_min_steps=400, **fit)
+    assert tables["approach3"].iloc[0]["runs_fitted"] == len(final)

@@ -113,6 +113,7 @@ rule fits_chinchilla_runs:
         irreducible_tolerance=config["fits"]["irreducible_tolerance"],
         max_relative_width=config["verdicts"]["max_relative_width"],
         loss_units=config["fits"]["runs"]["loss_units"],
+        approach3_min_steps=config["fits"]["approach3_min_steps"],
     script:
         STAGE
 

@@ -67,28 +67,35 @@ def irreducible_table(fit: str, E: float, lo: float, hi: float, level: float, fl
 def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy: float | None,
                     delta: float, n_boot: int, level: float, seed: int, n_grid: int,
                     tolerance: float, floor: WindowFloor | None = None,
-                    max_relative_width: float = 1.0):
+                    max_relative_width: float = 1.0, approach3_min_steps: int = 0):
     """Approaches 1-3 on the pipeline's runs.
 
     entropy: the corpus's entropy rate (figures); floor: the lowest loss the trainer can reach
     (`window_entropy_floor`), against which fitted E is judged (`irreducible_table`).
 
-    final: one row per run with N, D, C (budget or None), L (final loss), run, model.
-    curves: learning curves for Approach 1. Returns (tables dict, figure data dict).
+    final: one row per run with N, D, C (budget or None), L (final loss), run, model, and
+    optionally steps (optimizer steps). curves: learning curves for Approach 1.
+    approach3_min_steps: Approach 3 fits only runs with at least this many optimizer steps
+    (`approach3_runs`); Approaches 1-2 use every run. Returns (tables dict, figure data dict).
     """
     tables, data = {}, {}
     iso = final[np.isfinite(final["C"])]
+    fitted, excluded = approach3_runs(final, approach3_min_steps)
     # A runs table may hold final losses only (no curves: no Approach 1) or no budgets (no
     # Approach 2); scalinglab.fits.runs_table says which, the pipeline's runs always have both.
     a1 = (fit_chinchilla_approach1(curves, n_grid=n_grid, n_boot=n_boot, seed=seed, level=level)
           if curves else None)
     a2 = (fit_chinchilla_approach2(iso["C"], iso["N"], iso["L"], n_boot=n_boot, seed=seed,
                                    level=level) if not iso.empty else None)
-    boot = bootstrap_chinchilla_approach3(final["N"], final["D"], final["L"], n_boot=n_boot,
+    boot = bootstrap_chinchilla_approach3(fitted["N"], fitted["D"], fitted["L"], n_boot=n_boot,
                                           seed=seed, delta=delta)
     boot.level = level
     tables["approach3"] = chinchilla_table("own runs, Approach 3", boot, REFERENCES)
-    tables["approach3"]["fitted_C_max"] = fitted_compute_max(final["N"], final["D"])
+    tables["approach3"]["fitted_C_max"] = fitted_compute_max(fitted["N"], fitted["D"])
+    tables["approach3"]["runs_fitted"] = len(fitted)
+    tables["approach3"]["runs_excluded"] = (
+        f"{len(excluded)} with < {approach3_min_steps} optimizer steps (step-limited): "
+        + ", ".join(excluded["run"]) if len(excluded) else "")
 
     a3, b3 = allocation_exponents(boot.fit)
     rows = []
@@ -104,6 +111,10 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
                                level, {"Hoffmann et al. 2022": HOFFMANN_2022_EXPONENTS["Approach 3"]}))
     tables["allocation"] = pd.concat(rows, ignore_index=True)
     tables["allocation"]["note"] = ""
+    if len(excluded):
+        tables["allocation"].loc[tables["allocation"]["fit"] == "own runs, Approach 3", "note"] = (
+            f"fitted on {len(fitted)} of {len(final)} runs: {len(excluded)} with fewer than "
+            f"{approach3_min_steps} optimizer steps left out (step-limited)")
     outside = [] if a2 is None else [p for p in a2.profiles if not p.reliable]
     if outside:
         # Approach 2 is only as good as the bracketing of each minimum: say so beside a and b.
@@ -131,9 +142,30 @@ def chinchilla_runs(final: pd.DataFrame, curves: list[LearningCurve], *, entropy
                                  N_law=asdict(a2.N_law), D_law=asdict(a2.D_law))
     data["approach3"] = dict(law=asdict(boot.fit), a=a3, b=b3)
     data["points"] = final[["run", "model", "N", "D", "C", "L"]].to_dict(orient="list")
+    data["points"]["approach3"] = final["run"].isin(fitted["run"]).tolist()
+    data["approach3_min_steps"] = int(approach3_min_steps)
     data["entropy_per_token_nats"] = entropy
     data["floor_nats"] = None if floor is None else floor.value
     return tables, data
+
+
+def approach3_runs(final: pd.DataFrame, min_steps: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(fitted, excluded): the runs Approach 3 fits, and those it leaves out for having fewer than
+    `min_steps` optimizer steps. Approach 3's law L(N, D) assumes the loss is set by N and D; a run
+    with too few updates is limited by its steps (doubling its steps on the same tokens, with half
+    the batch, lowers its loss), so its loss measures the optimiser, not N and D. Runs without a
+    step count (a runs table) are all kept; 0 keeps every run."""
+    if min_steps < 0 or int(min_steps) != min_steps:
+        raise FitInputError(f"approach3_min_steps={min_steps!r} must be an integer >= 0; "
+                            f"0 keeps every run")
+    if not min_steps or "steps" not in final:
+        return final, final.iloc[:0]
+    keep = final["steps"].to_numpy(float) >= min_steps
+    if keep.sum() < 5:
+        raise FitInputError(f"Approach 3: only {int(keep.sum())} of {len(final)} runs have >= "
+                            f"{min_steps} optimizer steps (fits.approach3_min_steps); it needs 5; "
+                            f"lower the threshold or train longer runs")
+    return final[keep], final[~keep]
 
 
 def isoflop_profile_table(a2, iso: pd.DataFrame) -> pd.DataFrame:

@@ -235,7 +235,7 @@ def chinchilla_fig3_isoflop(fit: dict, curves: pd.DataFrame):
 
 def chinchilla_fig4_contours(fit: dict):
     """Chinchilla Fig. 4 (left): contours of the Approach 3 law over (C, N), its efficient
-    frontier N_opt(C), and the runs it was fitted on."""
+    frontier N_opt(C), the runs it was fitted on and (hollow) the step-limited runs left out."""
     fig, axes = new_figure(1, 1, width=5.8, height=4.4)
     ax = axes[0, 0]
     law = _law(ChinchillaFit, fit["approach3"]["law"])
@@ -250,7 +250,11 @@ def chinchilla_fig4_contours(fit: dict):
     fig.colorbar(cs, ax=ax, label="predicted loss (nats/token)")
     N_opt, _ = compute_optimal_allocation(C, law)
     ax.plot(C, N_opt, color="w", lw=2.2, label=f"efficient frontier, N_opt ∝ C^{fit['approach3']['a']:.2f}")
-    ax.scatter(C_pts, pts["N"], c="k", s=14, label="runs")
+    fitted = pts["approach3"].to_numpy(bool) if "approach3" in pts else np.ones(len(pts), bool)
+    ax.scatter(C_pts[fitted], pts["N"][fitted], c="k", s=14, label="runs fitted")
+    if not fitted.all():
+        ax.scatter(C_pts[~fitted], pts["N"][~fitted], facecolors="none", edgecolors="k", s=14,
+                   label=f"runs left out (< {fit.get('approach3_min_steps')} steps)")
     loglog(ax)
     ax.set(xlabel="training FLOPs C", ylabel="parameters N", xlim=(C[0], C[-1]), ylim=(N[0], N[-1]),
            title=f"Approach 3: E={law.E:.2f}, A={law.A:.3g}, B={law.B:.3g}, "

@@ -110,7 +110,12 @@ def fit_chinchilla_approach2(C, N, L, *, n_boot: int = 200, seed: int = 0, level
                 pass
         if len(opts) >= 2:
             cs = [o.C for o in opts]
-            a_s.append(fit_proportional(cs, [o.N_opt for o in opts]).exponent)
-            b_s.append(fit_proportional(cs, [o.D_opt for o in opts]).exponent)
+            try:
+                a = fit_proportional(cs, [o.N_opt for o in opts]).exponent
+                b = fit_proportional(cs, [o.D_opt for o in opts]).exponent
+            except FitInputError:  # a replicate's vertex far outside the ladder: no estimate
+                continue
+            a_s.append(a)
+            b_s.append(b)
     return Approach2Fit(profiles=profiles, N_law=N_law, D_law=D_law, skipped=skipped,
                         samples={"a": np.array(a_s), "b": np.array(b_s)}, level=level)

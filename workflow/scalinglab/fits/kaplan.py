@@ -106,6 +106,10 @@ def fit_proportional(x, y, what: str = "power law y = k x^p", *, exponent: float
             raise FitInputError(f"{what}: every x is {x[0]:g}; a power law needs x to vary")
         slope, intercept = np.polyfit(lx, ly, 1)
     resid = ly - (intercept + slope * lx)
+    if not intercept < math.log(np.finfo(float).max):
+        # e.g. a bootstrap replicate's IsoFLOP vertex far outside the ladder (a near-flat parabola)
+        raise FitInputError(f"{what}: prefactor k = exp({intercept:.4g}) overflows (slope "
+                            f"{slope:.4g}); the points do not follow a power law")
     law = ProportionalLaw(k=float(math.exp(intercept)), exponent=float(slope),
                           rms_log_residual=float(np.sqrt(np.mean(resid ** 2))), n_points=x.size)
     if level is None or exponent is not None:

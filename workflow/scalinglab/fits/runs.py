@@ -109,10 +109,12 @@ def trainer_floor(val_json: str | os.PathLike, summary_paths) -> "WindowFloor | 
 
 def chinchilla_points(summaries: pd.DataFrame, params: str = "params_non_embedding",
                       loss: str = "final_val_loss") -> pd.DataFrame:
-    """(N, D, C, L) per run for Approaches 2-3: D = tokens trained, C = the run's budget."""
+    """(N, D, C, L, steps) per run for Approaches 2-3: D = tokens trained, C = the run's budget,
+    steps = optimizer steps (Approach 3 leaves out step-limited runs, `approach3_runs`)."""
     return pd.DataFrame(dict(run=summaries["run"], model=summaries["model"],
                              N=summaries[params].astype(float), D=summaries["tokens"].astype(float),
-                             C=summaries["budget"].astype(float), L=summaries[loss].astype(float)))
+                             C=summaries["budget"].astype(float), L=summaries[loss].astype(float),
+                             steps=summaries["steps"].astype(int)))
 
 
 def kaplan_points(summaries: pd.DataFrame, subset_tokens: dict[float, int],

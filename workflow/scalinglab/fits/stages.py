@@ -53,15 +53,18 @@ def fits_chinchilla_runs(*, summaries: list, metrics: list, runs_table: list, va
                          allocation: str, irreducible: str, isoflop: str, fit: str, n_column: str,
                          loss_column: str, huber_delta: float, bootstrap_samples: int, interval_level: float,
                          seed: int, approach1_grid: int, irreducible_tolerance: float,
-                         max_relative_width: float, loss_units: str = "nats") -> None:
+                         max_relative_width: float, loss_units: str = "nats",
+                         approach3_min_steps: int = 0) -> None:
     """Approaches 1-3 on the pipeline's IsoFLOP (and Kaplan) runs, or on a runs table; fitted E
-    judged against the floor the trainer can reach (`trainer_floor`, the pipeline's runs only)."""
+    judged against the floor the trainer can reach (`trainer_floor`, the pipeline's runs only).
+    Approach 3 leaves out runs with fewer than `approach3_min_steps` optimizer steps."""
     if runs_table:
         final, curves, record = chinchilla_frames(_table(runs_table, loss_units))
         floor = None
     else:
         runs = read_summaries(summaries)
-        # Approach 3 takes every run trained on the full data (single epoch: D is tokens trained).
+        # Approach 3 takes every run trained on the full data (single epoch: D is tokens trained)
+        # but the step-limited ones (approach3_min_steps).
         runs = runs[runs["fraction"] == runs["fraction"].max()]
         final = chinchilla_points(runs, n_column, "final_" + loss_column)
         curves, _ = read_learning_curves(list(runs["path"]), n_column, loss_column)
@@ -71,7 +74,7 @@ def fits_chinchilla_runs(*, summaries: list, metrics: list, runs_table: list, va
     tables, data = chinchilla_runs(
         final, curves, entropy=_sidecar_entropy(val), delta=huber_delta, n_boot=bootstrap_samples,
         level=interval_level, seed=seed, n_grid=approach1_grid, tolerance=irreducible_tolerance,
-        floor=floor, max_relative_width=max_relative_width)
+        floor=floor, max_relative_width=max_relative_width, approach3_min_steps=approach3_min_steps)
     data["analyses"] = record
     for r in record:
         print(f"{r['analysis']}: {'ran' if r['ran'] else 'skipped'} ({r['reason']})")

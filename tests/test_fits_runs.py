@@ -158,7 +158,7 @@ def test_fitted_E_against_the_trainer_floor_can_fail(E, lo, hi, verdict):
     assert row["floor_nats"] == 0.78 and row["interval_covers_floor"] == (lo <= 0.78 <= hi)
 
 
-def test_kaplan_runs_on_the_reducible_loss_with_a_known_floor(runs):
+def test_kaplan_runs_on_the_reducible_loss_with_a_known_floor(runs, tmp_path):
     """With the floor known, the laws are fitted to L - E_floor too: the exponents of the law the
     runs were drawn from (E + A N^-alpha + B D^-beta, alpha = beta = 0.35), with intervals."""
     _, kap, sizes = runs
@@ -189,9 +189,14 @@ def test_kaplan_runs_on_the_reducible_loss_with_a_known_floor(runs):
     red = data["reducible"]
     assert red["E"] == LAW.E and red["joint"]["E"] == LAW.E and red["skipped"] is None
     assert {"N", "D", "C_pf_days"} <= set(red["laws"])
-    save(kaplan_fig1_power_laws(json.loads(json.dumps({**data, "corpus_alpha": 0.5, "floor_nats": LAW.E},
-                                                      default=float)),
-                                rows.rename(columns={"val_loss": "loss"})), "/tmp/kap_fig1_test.png")
+    # Figure 1 then draws L - E_floor: the fits and the theory's slopes (a line per law).
+    fig = kaplan_fig1_power_laws(json.loads(json.dumps({**data, "corpus_alpha": 0.5}, default=float)),
+                                 rows.rename(columns={"val_loss": "loss"}))
+    labels = [h.get_label() for ax in fig.axes for h in ax.get_lines()]
+    assert {"corpus theory: slope 0.5", "corpus theory: slope 0.333", "corpus theory: slope 0.2"} <= set(labels)
+    assert all(ax.get_ylabel() == "L - E_floor (nats/token)" for ax in fig.axes)
+    save(fig, tmp_path / "fig1.png")
+    assert (tmp_path / "fig1.png").stat().st_size > 10_000
 
 
 def test_kaplan_runs_below_the_floor_skip_the_reducible_fits(runs):

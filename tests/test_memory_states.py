@@ -116,3 +116,19 @@ def test_states_to_distances_end_to_end(run_dir):
     mem = extract_states(ckpt, tokens, plan, np.zeros((60, 16), np.float32))
     d, idx = nearest_neighbours(mem[:10], mem, chunk_size=7, device="cpu")
     np.testing.assert_allclose(d, 0.0, atol=1e-5)
+
+
+def test_shared_suffix_counts_the_tokens_two_contexts_end_in():
+    from scalinglab.memory.states import PositionPlan, plan_rows, shared_suffix
+
+    plan = PositionPlan(window_starts=np.array([0, 10]), positions=[np.array([3, 5]), np.array([2])],
+                        context=10)
+    assert plan_rows(plan).tolist() == [3, 5, 12]
+    qt = np.array([1, 2, 3, 4, 5, 6, 7])
+    mt = np.array([9, 9, 3, 4, 5, 9, 7, 4])
+    # query 4 (..3 4 5) vs memory 4 (..3 4 5): 3 shared, stops at the start of the memory's ...
+    # query 6 (.. 7) vs memory 6 (.. 7): 1; query 3 vs memory 7 (4 vs 4, then 3 vs 7): 1;
+    # query 0 vs memory 0 (1 vs 9): 0; max_length caps the count.
+    got = shared_suffix(qt, np.array([4, 6, 3, 0]), mt, np.array([4, 6, 7, 0]), max_length=10)
+    assert got.tolist() == [3, 1, 1, 0]
+    assert shared_suffix(qt, np.array([4]), mt, np.array([4]), max_length=2).tolist() == [2]

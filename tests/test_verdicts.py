@@ -3,6 +3,7 @@ and every claim function turns tiny output files into the rows the rules imply."
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import math
 
 import numpy as np
@@ -199,6 +200,19 @@ def test_memory_distance_claims(tmp_path):
     got = {r.claim_id: r.verdict for r in claims.memory_distances(paths, S)}
     assert got == {"memory_distance_radius_near": R, "memory_distance_radius_far": NR,
                    "memory_distance_radius_spread": NI}
+    # With the states' scale and near-copies in the summary (memory_distances writes them), the
+    # detail says what the comparison rests on; the verdict is the interval rule's alone.
+    p = Path(paths[1])
+    summ = json.loads(p.read_text())
+    summ.update(state_norm_mean=8.1, state_rms_coordinate=1.43, median_over_rms_coordinate=0.05,
+                fraction_near_copies=0.6, near_copy_threshold=0.137,
+                shared_suffix=dict(median=2.0, fraction_at_least_1=0.88))
+    p.write_text(json.dumps(summ))
+    row = {r.claim_id: r for r in claims.memory_distances(paths, S)}["memory_distance_radius_far"]
+    assert row.verdict == NR
+    assert "states' mean norm 8.1 = 1.43 x sqrt(n)" in row.detail and "sqrt(n) = 5.66" in row.detail
+    assert "60% of queries are near-copies" in row.detail and "88% end in the same token(s)" in row.detail
+    assert "no rescaling" in row.rule
 
 
 def _qf_files(tmp_path, loss, entropy, n_embd=768, tokens=2_000_000):
@@ -381,7 +395,8 @@ def test_capacity_claims(tmp_path, b, lo, hi, expected):
 
 def test_collect_leaves_out_unconfigured_claims_and_says_so(tmp_path):
     (tmp_path / "val.json").write_text(json.dumps(dict(alpha=0.5)))
-    path = _kaplan_csv(tmp_path, (0.5, 0.4, 0.6), (0.33, 0.3, 0.36), (0.2, 0.15, 0.25))
+    path = _kaplan_csv(tmp_path, (0.9, 0.1, 1.5), (0.06, 0.02, 0.11), (0.07, 0.04, 0.14),
+                       reducible=((0.5, 0.4, 0.6), (0.33, 0.3, 0.36), (0.2, 0.15, 0.25)))
     logged = []
     rows = collect(dict(val=str(tmp_path / "val.json"), kaplan_table=str(path)), S, log=logged.append)
     assert {r.claim_id for r in rows} == {"kaplan_alpha_N", "kaplan_alpha_D", "kaplan_alpha_C"}

@@ -115,6 +115,9 @@ def memory_distances(summaries: list, s: Settings) -> list[Verdict]:
             continue  # an unreachable pretrained checkpoint: nothing measured
         q = summ["quantiles"]
         j = _interval(q["q50"], q["q25"], q["q75"], summ["radius_theoretical"], s)
+        j = j._replace(detail=j.detail + _distance_context(summ),
+                       rule=j.rule + "; value in the states' own units (as the paper: no rescaling), "
+                                     "their scale and repeated contexts reported in the detail")
         out.append(_row(j, claim_id=f"memory_distance_radius_{summ['checkpoint']}", section="memory",
                         paper=NIU, figure="memory_fig2_distances",
                         claim=(f"Nearest-memory distances of {summ['label']} concentrate at the radius "
@@ -125,6 +128,30 @@ def memory_distances(summaries: list, s: Settings) -> list[Verdict]:
                                   f"interval = interquartile range",
                         reference_value=summ["radius_theoretical"]))
     return out
+
+
+def _distance_context(summ: dict) -> str:
+    """Why the radius comparison does or does not hold for this checkpoint: the states' scale
+    (sqrt(n/(2 pi e)) is a length, and the final LayerNorm's learned gain sets the states' one)
+    and how many queries sit on a near-copy of a memory (a repeated local context), from the
+    keys memory_distances writes; empty for a summary without them."""
+    if "state_norm_mean" not in summ:
+        return ""
+    n = int(summ["n_embd"])
+    text = (f"; states' mean norm {summ['state_norm_mean']:.3g} = {summ['state_rms_coordinate']:.3g} "
+            f"x sqrt(n) (a LayerNorm without gain gives sqrt(n) = {math.sqrt(n):.3g}: the learned gain "
+            f"sets the scale the radius is compared in; median in units of the gain "
+            f"{summ['median_over_rms_coordinate']:.3g})")
+    near = summ.get("fraction_near_copies")
+    suffix = summ.get("shared_suffix")
+    if near is not None and suffix is not None:
+        text += (f"; {near:.0%} of queries are near-copies of a memory (closer than "
+                 f"{summ['near_copy_threshold']:.3g} = 0.1 x the radius) and "
+                 f"{suffix['fraction_at_least_1']:.0%} end in the same token(s) as their nearest memory "
+                 f"(median {suffix['median']:g} shared): where a corpus repeats its contexts, a "
+                 f"validation state can repeat a training state, and the radius argument, made for "
+                 f"distinct well-separated memories, does not apply to those")
+    return text
 
 
 # ---------------------------------------------------------------- question formation

@@ -56,6 +56,38 @@ def test_joint_law_recovery():
                                                                rel=0.03)
 
 
+def test_joint_law_with_a_known_floor_recovers_the_reducible_exponents():
+    """L = E + Eq. 1.5 with the quantization model's exponents for alpha = 0.5 (0.5, 1/3): with E
+    known the fit of L - E recovers them; Eq. 1.5 on L itself (no E) cannot."""
+    rng = np.random.default_rng(4)
+    true = KaplanJointLaw(N_c=50.0, D_c=2e3, alpha_N=0.5, alpha_D=1 / 3, E=0.98)
+    N = np.repeat(np.logspace(3, 5, 5), 4)
+    D = np.tile(np.logspace(3.5, 6, 4), 5)
+    L = kaplan_joint_loss(N, D, true) * np.exp(rng.normal(0, 0.002, N.size))
+    fit = fit_kaplan_joint(N, D, L, E=0.98)
+    assert fit.E == 0.98
+    assert fit.alpha_N == pytest.approx(0.5, abs=0.03)
+    assert fit.alpha_D == pytest.approx(1 / 3, abs=0.03)
+    assert kaplan_joint_loss(N, D, fit) == pytest.approx(L, rel=0.01)
+    blind = fit_kaplan_joint(N, D, L)
+    assert blind.E == 0 and blind.alpha_N < 0.3
+    with pytest.raises(FitInputError, match="at or below the known irreducible loss E = 1.2"):
+        fit_kaplan_joint(N, D, L, E=1.2)
+
+
+def test_power_law_with_a_known_floor():
+    x = np.logspace(3, 5, 6)
+    L = 0.98 + (40.0 / x) ** 0.5
+    fit = fit_power_law(x, L, E=0.98)
+    assert (fit.E, fit.n_points) == (0.98, 6)
+    assert fit.alpha == pytest.approx(0.5, abs=1e-9) and fit.x_c == pytest.approx(40.0, rel=1e-9)
+    assert power_law_loss(x, fit) == pytest.approx(L)
+    with pytest.raises(FitInputError, match="either fitted"):
+        fit_power_law(x, L, E=0.98, irreducible=True)
+    with pytest.raises(FitInputError, match="at index 5 is at or below"):
+        fit_power_law(x, L, E=float(L[-1]))
+
+
 def test_learning_curve_recovery():
     rng = np.random.default_rng(3)
     true = LearningCurveLaw(N_c=6.5e13, S_c=2.1e3, alpha_N=0.077, alpha_S=0.76)

@@ -212,3 +212,59 @@ def test_approach3_min_steps_bad_values_are_one_line():
     # A runs table carries no step counts: every run is kept.
     tables, _ = chinchilla_runs(final.drop(columns="steps"), approach3_min_steps=400, **fit)
     assert tables["approach3"].iloc[0]["runs_fitted"] == len(final)
+
+
+def test_kaplan_runs_on_the_reducible_loss_with_a_known_floor(runs, tmp_path):
+    """With the floor known, the laws are fitted to L - E_floor too: the exponents of the law the
+    runs were drawn from (E + A N^-alpha + B D^-beta, alpha = beta = 0.35), with intervals."""
+    _, kap, sizes = runs
+    final = kaplan_points(read_summaries(kap), {f: int(v) for f, v in sizes.items()})
+    _, rows = read_learning_curves(kap)
+    tables, data = kaplan_runs(final, rows.rename(columns={"val_loss": "loss"}), entropy=LAW.E,
+                               n_boot=16, level=0.8, seed=0, tolerance=0.3, n_grid=300,
+                               floor=_floor(LAW.E))
+    t = tables["kaplan"].set_index(["fit", "parameter"])
+    for fit, p in (("L(N, D) - E_floor", "alpha_N"), ("L(N, D) - E_floor", "alpha_D"),
+                   ("L(N) - E_floor", "alpha"), ("L(D) - E_floor", "alpha"),
+                   ("L(C_min) - E_floor", "alpha"), ("L(C_min), pure", "alpha"),
+                   ("N_opt = k C^x", "exponent")):
+        r = t.loc[(fit, p)]
+        assert r["lo"] <= r["fitted"] <= r["hi"], (fit, p)
+    # Along the compute envelope L - E falls as C^-(alpha beta / (alpha + beta)) = C^-0.175 (the
+    # corpus theory's alpha_C); Kaplan's pure L(C_min), with no E, is flatter.
+    frontier = LAW.alpha * LAW.beta / (LAW.alpha + LAW.beta)
+    r = t.loc[("L(C_min) - E_floor", "alpha")]
+    assert r["lo"] <= frontier <= r["hi"] and r["hi"] - r["lo"] < frontier
+    assert t.loc[("L(C_min), pure", "alpha"), "fitted"] < frontier - 0.02
+    # At a fixed D, L(N) - E_floor still holds B D^-beta, which flattens it: below alpha. (The
+    # fixture's law is additive, so Eq. 1.5 on L - E_floor, a different form, is not exact
+    # either; tests/test_fits_kaplan.py recovers Eq. 1.5's own exponents.)
+    assert t.loc[("L(N) - E_floor", "alpha"), "hi"] < LAW.alpha
+    # The planner reads only Eq. 1.5 without E (law "kaplan L(N, D)"): the new rows are apart.
+    assert set(tables["kaplan"].query("fit == 'L(N, D) - E_floor'")["law"]) == {"kaplan L(N, D) - E"}
+    red = data["reducible"]
+    assert red["E"] == LAW.E and red["joint"]["E"] == LAW.E and red["skipped"] is None
+    assert {"N", "D", "C_pf_days"} <= set(red["laws"])
+    # Figure 1 then draws L - E_floor: the fits and the theory's slopes (a line per law).
+    fig = kaplan_fig1_power_laws(json.loads(json.dumps({**data, "corpus_alpha": 0.5}, default=float)),
+                                 rows.rename(columns={"val_loss": "loss"}))
+    labels = [h.get_label() for ax in fig.axes for h in ax.get_lines()]
+    assert {"corpus theory: slope 0.5", "corpus theory: slope 0.333", "corpus theory: slope 0.2"} <= set(labels)
+    assert all(ax.get_ylabel() == "L - E_floor (nats/token)" for ax in fig.axes)
+    save(fig, tmp_path / "fig1.png")
+    assert (tmp_path / "fig1.png").stat().st_size > 10_000
+
+
+def test_kaplan_runs_below_the_floor_skip_the_reducible_fits(runs):
+    """A loss at or below the floor: no fit of L - E_floor (the verdicts then say not identifiable),
+    the reason recorded, Kaplan's own forms still fitted."""
+    _, kap, sizes = runs
+    final = kaplan_points(read_summaries(kap), {f: int(v) for f, v in sizes.items()})
+    _, rows = read_learning_curves(kap)
+    high = float(final["L_final"].min()) + 0.01
+    tables, data = kaplan_runs(final, rows.rename(columns={"val_loss": "loss"}), entropy=LAW.E,
+                               n_boot=4, level=0.8, seed=0, tolerance=0.3, n_grid=300,
+                               floor=_floor(high))
+    fits = set(tables["kaplan"]["fit"])
+    assert not any("E_floor" in f for f in fits) and {"L(N), pure", "L(N, D)"} <= fits
+    assert "at or below the known irreducible loss" in data["reducible"]["skipped"]

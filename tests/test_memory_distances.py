@@ -121,3 +121,23 @@ def test_tensor_memories_path():
     d_n, i_n = nearest_neighbours(q, m, chunk_size=9, query_chunk=5, device="cpu")
     np.testing.assert_array_equal(i_t, i_n)
     np.testing.assert_allclose(d_t, d_n, rtol=1e-12)
+
+
+def test_state_scale_reports_the_gain_and_near_copies():
+    """States of a LayerNorm with gain g have norm g sqrt(n): the scale sqrt(n/(2 pi e)) is read
+    in; queries that repeat a memory are near-copies."""
+    from scalinglab.memory.distances import state_scale
+    from scalinglab.memory.radius import theoretical_radius
+
+    rng = np.random.default_rng(0)
+    n, g = 32, 1.5
+    x = rng.normal(size=(200, n))
+    m = g * np.sqrt(n) * x / np.linalg.norm(x, axis=1, keepdims=True)
+    q = np.vstack([m[:30] + 1e-3, g * np.sqrt(n) * np.eye(n)[:10]])  # 30 copies, 10 new states
+    d, _ = nearest_neighbours(q, m, device="cpu")
+    s = state_scale(q, m, d, n)
+    assert s["state_norm_mean"] == pytest.approx(g * np.sqrt(n))
+    assert s["state_rms_coordinate"] == pytest.approx(g)
+    assert s["median_over_rms_coordinate"] == pytest.approx(np.median(d) / g)
+    assert s["near_copy_threshold"] == pytest.approx(0.1 * theoretical_radius(n))
+    assert s["fraction_near_copies"] == pytest.approx(30 / 40)

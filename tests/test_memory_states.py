@@ -1,5 +1,6 @@
 """Hidden-state extraction at planned next-token positions, checkpoints, bad inputs."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,3 +117,55 @@ def test_states_to_distances_end_to_end(run_dir):
     mem = extract_states(ckpt, tokens, plan, np.zeros((60, 16), np.float32))
     d, idx = nearest_neighbours(mem[:10], mem, chunk_size=7, device="cpu")
     np.testing.assert_allclose(d, 0.0, atol=1e-5)
+
+
+def test_shared_suffix_counts_the_tokens_two_contexts_end_in():
+    from scalinglab.memory.states import PositionPlan, plan_rows, shared_suffix
+
+    plan = PositionPlan(window_starts=np.array([0, 10]), positions=[np.array([3, 5]), np.array([2])],
+                        context=10)
+    assert plan_rows(plan).tolist() == [3, 5, 12]
+    qt = np.array([1, 2, 3, 4, 5, 6, 7])
+    mt = np.array([9, 9, 3, 4, 5, 9, 7, 4])
+    # query 4 (..3 4 5) vs memory 4 (..3 4 5): 3 shared, stops at the start of the memory's ...
+    # query 6 (.. 7) vs memory 6 (.. 7): 1; query 3 vs memory 7 (4 vs 4, then 3 vs 7): 1;
+    # query 0 vs memory 0 (1 vs 9): 0; max_length caps the count.
+    got = shared_suffix(qt, np.array([4, 6, 3, 0]), mt, np.array([4, 6, 7, 0]), max_length=10)
+    assert got.tolist() == [3, 1, 1, 0]
+    assert shared_suffix(qt, np.array([4]), mt, np.array([4]), max_length=2).tolist() == [2]
+
+
+def test_memory_distances_stage_reports_scale_and_repeats(run_dir, tmp_path):
+    """The rule's stage on a tiny checkpoint: the summary carries the states' scale, the
+    near-copies and the shared suffixes beside the distances. Every window holds the same 32
+    tokens, so a query at a position some memory also has repeats that memory's whole context:
+    exactly those queries are near-copies."""
+    from scalinglab.data.tokens import TokenWriter
+    from scalinglab.memory.stages import memory_distances
+
+    rng = np.random.default_rng(0)
+    tokens = np.tile(rng.integers(0, CFG.vocab_size - 1, 32), 40).astype(np.uint16)
+    w = TokenWriter(tmp_path / "t.bin", CFG.vocab_size)
+    w.write(tokens, documents=1)
+    w.finish(tokenizer="test", eot_token=CFG.vocab_size - 1, source="test", seed=0, fraction=1.0)
+    w.commit()
+    out = {k: str(tmp_path / f"{k}.{ext}") for k, ext in (("queries", "npy"), ("memories", "npy"),
+                                                          ("distances", "parquet"), ("histogram", "csv"),
+                                                          ("summary", "json"))}
+    memory_distances(val=str(tmp_path / "t.json"), train=str(tmp_path / "t.json"), **out, kind="own",
+                     run_dir=str(run_dir), model=None, label="tiny", device="cpu", final_layer_norm=True,
+                     context=32, n_queries=40, n_memories=40, positions_per_window=4, min_context=4,
+                     batch_size=4, chunk_size=16, query_chunk=8, histogram_bins=10, seed=0,
+                     require_pretrained=False)
+    s = json.loads(Path(out["summary"]).read_text())
+    q, m = np.load(out["queries"]), np.load(out["memories"])
+    assert s["state_norm_mean"] == pytest.approx(np.linalg.norm(m, axis=1).mean(), rel=1e-6)
+    assert s["query_norm_mean"] == pytest.approx(np.linalg.norm(q, axis=1).mean(), rel=1e-6)
+    assert s["state_rms_coordinate"] == pytest.approx(np.sqrt((m ** 2).sum(1).mean() / CFG.n_embd), rel=1e-6)
+    plans = [plan_positions(tokens.size, 40, 32, 4, 4, seed, "x") for seed in (0, 1)]
+    q_pos, m_pos = (np.concatenate(p.positions) for p in plans)
+    repeats = np.isin(q_pos, m_pos).mean()
+    assert 0 < repeats < 1
+    assert s["fraction_near_copies"] == pytest.approx(repeats)
+    # a repeated context shares all its >= min_context + 1 tokens with its memory
+    assert s["shared_suffix"]["fraction_at_least_2"] >= repeats

@@ -3,6 +3,7 @@ and every claim function turns tiny output files into the rows the rules imply."
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import math
 
 import numpy as np
@@ -199,6 +200,19 @@ def test_memory_distance_claims(tmp_path):
     got = {r.claim_id: r.verdict for r in claims.memory_distances(paths, S)}
     assert got == {"memory_distance_radius_near": R, "memory_distance_radius_far": NR,
                    "memory_distance_radius_spread": NI}
+    # With the states' scale and near-copies in the summary (memory_distances writes them), the
+    # detail says what the comparison rests on; the verdict is the interval rule's alone.
+    p = Path(paths[1])
+    summ = json.loads(p.read_text())
+    summ.update(state_norm_mean=8.1, state_rms_coordinate=1.43, median_over_rms_coordinate=0.05,
+                fraction_near_copies=0.6, near_copy_threshold=0.137,
+                shared_suffix=dict(median=2.0, fraction_at_least_1=0.88))
+    p.write_text(json.dumps(summ))
+    row = {r.claim_id: r for r in claims.memory_distances(paths, S)}["memory_distance_radius_far"]
+    assert row.verdict == NR
+    assert "states' mean norm 8.1 = 1.43 x sqrt(n)" in row.detail and "sqrt(n) = 5.66" in row.detail
+    assert "60% of queries are near-copies" in row.detail and "88% end in the same token(s)" in row.detail
+    assert "no rescaling" in row.rule
 
 
 def _qf_files(tmp_path, loss, entropy, n_embd=768, tokens=2_000_000):
@@ -226,10 +240,18 @@ def test_question_formation_claims(tmp_path):
     assert rows["question_formation_final_vs_entropy"].verdict == NI  # McCoy's files: unknown
 
 
-def _kaplan_csv(tmp_path, aN, aD, aC):
+def _kaplan_csv(tmp_path, aN, aD, aC, reducible=None):
+    """Kaplan's forms of L (judged for real text) and, with `reducible` = (aN, aD, aC), the fits
+    of L - E_floor that the corpus's theory is judged on."""
     rows = [dict(fit=f, parameter="alpha", fitted=v, lo=lo, hi=hi) for f, (v, lo, hi) in
             (("L(N), with E", aN), ("L(N), pure", (0.1, 0.09, 0.11)), ("L(D), pure", aD),
              ("L(C_min), pure", aC))]
+    if reducible is not None:
+        rN, rD, rC = reducible
+        rows += [dict(fit="L(N, D) - E_floor", parameter=p, fitted=v, lo=lo, hi=hi)
+                 for p, (v, lo, hi) in (("alpha_N", rN), ("alpha_D", rD))]
+        rows += [dict(fit="L(C_min) - E_floor", parameter="alpha", fitted=rC[0], lo=rC[1], hi=rC[2]),
+                 dict(fit="L(N) - E_floor", parameter="alpha", fitted=0.2, lo=0.15, hi=0.25)]
     pd.DataFrame(rows).to_csv(tmp_path / "kaplan.csv", index=False)
     return tmp_path / "kaplan.csv"
 
@@ -238,14 +260,34 @@ def test_kaplan_theory_and_exponent_claims(tmp_path):
     th = claims.kaplan_theory(0.5)
     assert th["alpha_N"] == 0.5 and th["alpha_D"] == pytest.approx(1 / 3)
     assert th["a"] == pytest.approx(0.4) and th["alpha_C"] == pytest.approx(0.2)
-    path = _kaplan_csv(tmp_path, (0.5, 0.4, 0.6), (0.054, 0.05, 0.06), (0.2, math.nan, math.nan))
+    # alpha_C is the frontier exponent of L - E = A N^-aN + B D^-aD at C = 6 N D: minimise over
+    # N numerically and read the slope of log(L - E) against log C.
+    C = np.logspace(10, 20, 6)
+    N = np.logspace(0, 20, 20001)
+    red = [np.min(N ** -0.5 + (c / (6 * N)) ** (-1 / 3)) for c in C]
+    assert -np.polyfit(np.log(C), np.log(red), 1)[0] == pytest.approx(th["alpha_C"], abs=1e-3)
+    # The corpus's theory is judged on the fits of L - E_floor, whatever Kaplan's forms of L say.
+    path = _kaplan_csv(tmp_path, (0.9, 0.1, 1.5), (0.06, 0.02, 0.11), (0.07, 0.04, 0.14),
+                       reducible=((0.5, 0.4, 0.6), (0.6, 0.5, 0.7), (0.25, 0.15, 0.45)))
     got = {r.claim_id: r for r in claims.kaplan_exponents(path, 0.5, S)}
     assert got["kaplan_alpha_N"].verdict == R and got["kaplan_alpha_N"].reference_value == 0.5
-    assert got["kaplan_alpha_D"].verdict == NR
-    assert got["kaplan_alpha_C"].verdict == NI
-    assert "WebText 0.076" in got["kaplan_alpha_N"].reference
+    assert got["kaplan_alpha_D"].verdict == NR  # [0.5, 0.7] excludes 1/3
+    assert got["kaplan_alpha_C"].verdict == NI  # width 0.3 > 1 x 0.2
+    for key in ("alpha_N", "alpha_D", "alpha_C"):
+        assert "L - E_floor" in got[f"kaplan_{key}"].rule and "WebText" in got[f"kaplan_{key}"].reference
+    assert "L(N, D) - E_floor" in got["kaplan_alpha_N"].claim
+    assert "L(N) - E_floor: 0.2 [0.15, 0.25]" in got["kaplan_alpha_N"].detail
+    # No fit of L - E_floor on a corpus with a theory: not identifiable, with the reason.
+    path = _kaplan_csv(tmp_path, (0.5, 0.4, 0.6), (0.054, 0.05, 0.06), (0.2, 0.19, 0.21))
+    got = {r.claim_id: r for r in claims.kaplan_exponents(path, 0.5, S)}
+    assert {r.verdict for r in got.values()} == {NI}
+    assert "no fit of L(N, D) - E_floor" in got["kaplan_alpha_N"].detail
+    # Real text: Kaplan's forms of L against WebText's values.
     real = {r.claim_id: r for r in claims.kaplan_exponents(path, None, S)}
     assert real["kaplan_alpha_D"].reference_value == 0.095
+    assert real["kaplan_alpha_D"].verdict == NR  # [0.05, 0.06] excludes 0.095
+    assert real["kaplan_alpha_C"].verdict == NR  # [0.19, 0.21] excludes 0.05
+    assert real["kaplan_alpha_N"].verdict == NI  # [0.4, 0.6]: width 0.2 > 0.076
 
 
 def test_isoflop_and_allocation_claims(tmp_path):
@@ -353,7 +395,8 @@ def test_capacity_claims(tmp_path, b, lo, hi, expected):
 
 def test_collect_leaves_out_unconfigured_claims_and_says_so(tmp_path):
     (tmp_path / "val.json").write_text(json.dumps(dict(alpha=0.5)))
-    path = _kaplan_csv(tmp_path, (0.5, 0.4, 0.6), (0.33, 0.3, 0.36), (0.2, 0.15, 0.25))
+    path = _kaplan_csv(tmp_path, (0.9, 0.1, 1.5), (0.06, 0.02, 0.11), (0.07, 0.04, 0.14),
+                       reducible=((0.5, 0.4, 0.6), (0.33, 0.3, 0.36), (0.2, 0.15, 0.25)))
     logged = []
     rows = collect(dict(val=str(tmp_path / "val.json"), kaplan_table=str(path)), S, log=logged.append)
     assert {r.claim_id for r in rows} == {"kaplan_alpha_N", "kaplan_alpha_D", "kaplan_alpha_C"}

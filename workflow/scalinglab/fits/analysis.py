@@ -210,6 +210,53 @@ def _law_rows(fit_name, law, samples, names, level, published, law_kind):
     return exponent_table(fit_name, rows, level, {"Kaplan et al. 2020": published}, law=law_kind)
 
 
+def _reducible_power_row(fit_name, x, L, E, level, published, law_kind, what):
+    """L - E = (x_c / x)^alpha with E known: a log-log line with a Student-t interval on alpha
+    (n - 2 degrees of freedom; a bootstrap of 3-5 points degenerates). None if L - E <= 0."""
+    law = fit_power_law(x, L, E=E, what=what)
+    try:
+        t = fit_proportional(x, L - E, what, level=level)
+        lo, hi = -t.exponent_hi, -t.exponent_lo
+    except FitInputError:  # fewer than 3 points: no interval
+        lo = hi = math.nan
+    return law, exponent_table(fit_name, {"alpha": (law.alpha, lo, hi), "x_c": (law.x_c, math.nan, math.nan)},
+                               level, {"Kaplan et al. 2020": published}, law=law_kind)
+
+
+def _envelope_power_laws(curves: list[LearningCurve], n_grid: int, E: float | None):
+    """The compute envelope of the learning curves (60 log-spaced points of it) and, through it,
+    L(C_min) = (C_c/C)^alpha_C (C in PF-days), L(C_min) - E (E known) and N_opt = k C^x."""
+    env = loss_envelope(curves, n_grid)
+    pick = np.unique(np.geomspace(1, env.C.size, 60).astype(int) - 1)
+    C, L = env.C[pick], env.loss[pick]
+    laws = {"pure": fit_power_law(C / PF_DAY_FLOPS, L, what="Kaplan L(C_min)")}
+    if E is not None:
+        laws["reducible"] = fit_power_law(C / PF_DAY_FLOPS, L, E=E, what="Kaplan L(C_min) - E")
+    if np.unique(env.N_opt).size >= 2:
+        laws["frontier"] = fit_compute_frontier(env.C, env.N_opt)
+    return env, pick, laws
+
+
+def _envelope_bootstrap(curves, n_grid, E, n_boot, seed) -> dict[str, list]:
+    """Refits of the envelope laws on runs resampled with replacement (as Approach 1's interval):
+    the envelope's points are interpolated from a few curves and strongly correlated, so a
+    t-interval over them would be far too narrow. Resamples with fewer than 2 distinct runs
+    have no envelope (no comparison between sizes) and are skipped."""
+    rng = np.random.default_rng(seed)
+    out = {"pure": [], "reducible": [], "frontier": []}
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(curves), len(curves))
+        if np.unique(idx).size < 2:
+            continue
+        try:
+            _, _, laws = _envelope_power_laws([curves[i] for i in idx], n_grid, E)
+        except FitInputError:
+            continue
+        for k, law in laws.items():
+            out[k].append(law)
+    return out
+
+
 def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float | None,
                 n_boot: int, level: float, seed: int, tolerance: float, n_grid: int,
                 floor: WindowFloor | None = None, max_relative_width: float = 1.0):
@@ -217,7 +264,10 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
 
     final: one row per run with N, D (min of subset tokens and tokens trained), fraction,
     L_final, L_best, model. curves_df: metrics rows with N, step, flops, tokens, loss, fraction.
-    Returns (tables dict, figure data dict).
+    With a known floor (`floor`, the lowest loss the trainer can reach on a synthetic corpus)
+    the laws are fitted to the reducible loss L - E_floor as well ("... - E_floor" rows): the
+    quantization model predicts the exponents of L - E, not of L. Returns (tables dict, figure
+    data dict).
     """
     full = final[final["fraction"] == final["fraction"].max()].sort_values("N")
     largest = final[final["N"] == final["N"].max()].sort_values("D")
@@ -244,6 +294,21 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
                           {"alpha": KAPLAN_2020["alpha_D"], "x_c": KAPLAN_2020["D_c"]},
                           "kaplan L(D)"))
 
+    # The same on the reducible loss L - E_floor (E known: 2 parameters, t intervals).
+    E0 = None if floor is None else float(floor.value)
+    reducible, reducible_skipped = {}, None
+    if E0 is not None:
+        try:
+            reducible["N"], row_N = _reducible_power_row(
+                "L(N) - E_floor", N, LN, E0, level, {"alpha": KAPLAN_2020["alpha_N"]},
+                "kaplan L(N) - E", "Kaplan L(N) - E_floor")
+            reducible["D"], row_D = _reducible_power_row(
+                "L(D) - E_floor", D, LD, E0, level, {"alpha": KAPLAN_2020["alpha_D"]},
+                "kaplan L(D) - E", "Kaplan L(D) - E_floor")
+            rows += [row_N, row_D]
+        except FitInputError as err:
+            reducible, reducible_skipped = {}, str(err)
+
     # L(C_min) and the compute-efficient frontier from the envelope of the most-data runs.
     full_curves = curves_df[curves_df["fraction"] == final["fraction"].max()]
     if full_curves.empty:
@@ -253,17 +318,21 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
     curves = [LearningCurve(run=r, N=float(g["N"].iloc[0]), flops=g["flops"].to_numpy(float),
                             tokens=g["tokens"].to_numpy(float), loss=g["loss"].to_numpy(float))
               for r, g in full_curves.groupby("run")]
-    env = loss_envelope(curves, n_grid)
-    pick = np.unique(np.geomspace(1, env.C.size, 60).astype(int) - 1)
-    Cpf = env.C[pick] / PF_DAY_FLOPS
-    law_C = fit_power_law(Cpf, env.loss[pick], what="Kaplan L(C_min)")
-    rows.append(_law_rows("L(C_min), pure", law_C, [], ("alpha", "x_c"), level,
+    E_C = E0 if reducible else None
+    env, pick, laws_C = _envelope_power_laws(curves, n_grid, E_C)
+    boot_C = _envelope_bootstrap(curves, n_grid // 5, E_C, n_boot, seed)
+    law_C = laws_C["pure"]
+    rows.append(_law_rows("L(C_min), pure", law_C, boot_C["pure"], ("alpha", "x_c"), level,
                           {"alpha": KAPLAN_2020["alpha_C"], "x_c": KAPLAN_2020["C_c_pf_days"]},
                           "kaplan L(C_min) [PF-days]"))
-    frontier = None
-    if np.unique(env.N_opt).size >= 2:
-        frontier = fit_compute_frontier(env.C, env.N_opt)
-        rows.append(_law_rows("N_opt = k C^x", frontier, [], ("exponent",), level,
+    if "reducible" in laws_C:
+        reducible["C_pf_days"] = laws_C["reducible"]
+        rows.append(_law_rows("L(C_min) - E_floor", laws_C["reducible"], boot_C["reducible"],
+                              ("alpha", "x_c"), level, {"alpha": KAPLAN_2020["alpha_C"]},
+                              "kaplan L(C_min) - E [PF-days]"))
+    frontier = laws_C.get("frontier")
+    if frontier is not None:
+        rows.append(_law_rows("N_opt = k C^x", frontier, boot_C["frontier"], ("exponent",), level,
                               {"exponent": KAPLAN_2020_FRONTIER["exponent"]}, "kaplan frontier"))
 
     # L(N, D): every run's early-stopped loss at its data size (Eq. 1.5).
@@ -272,6 +341,19 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
     samples = _boot_rows(fit_kaplan_joint, (Nj, Dj, Lj), n_boot, seed)
     rows.append(_law_rows("L(N, D)", joint, samples, ("alpha_N", "alpha_D", "N_c", "D_c"), level,
                           KAPLAN_2020_TABLE2, "kaplan L(N, D)"))
+    # ... and on L - E_floor: the exponents the corpus's theory is about, with N and D varying
+    # together, so the data-limited flattening of L(N) at fixed D is the D term, not alpha_N.
+    joint_E = None
+    if reducible:
+        try:
+            joint_E = fit_kaplan_joint(Nj, Dj, Lj, E=E0)
+            samples = _boot_rows(lambda n, d, l: fit_kaplan_joint(n, d, l, E=E0), (Nj, Dj, Lj),
+                                 n_boot, seed)
+            rows.append(_law_rows("L(N, D) - E_floor", joint_E, samples,
+                                  ("alpha_N", "alpha_D", "N_c", "D_c"), level, KAPLAN_2020_TABLE2,
+                                  "kaplan L(N, D) - E"))
+        except FitInputError as err:
+            joint_E, reducible_skipped = None, str(err)
 
     # L(N, S): learning curves of the most-data runs past the first tenth of training (Eq. 1.6).
     lc = full_curves[full_curves["step"] > 0.1 * full_curves.groupby("run")["step"].transform("max")]
@@ -298,6 +380,10 @@ def kaplan_runs(final: pd.DataFrame, curves_df: pd.DataFrame, *, entropy: float 
         frontier=None if frontier is None else asdict(frontier),
         joint=dict(law=asdict(joint), N=Nj.tolist(), D=Dj.tolist(), L=Lj.tolist(),
                    fraction=final["fraction"].tolist()),
+        # Fits of L - E_floor (E_floor known): L(N), L(D), L(C_min) [PF-days] and L(N, D).
+        reducible=dict(E=E0, laws={k: asdict(v) for k, v in reducible.items()},
+                       joint=None if joint_E is None else asdict(joint_E),
+                       skipped=reducible_skipped) if E0 is not None else None,
         learning_curves=dict(law=asdict(lcl)),
         entropy_per_token_nats=entropy,
         floor_nats=None if floor is None else floor.value,

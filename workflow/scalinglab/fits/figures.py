@@ -15,8 +15,8 @@ from .kaplan import (KaplanJointLaw, LearningCurveLaw, PowerLaw, ProportionalLaw
                      learning_curve_loss, power_law_loss)
 from .published import BESIROGLU_2024, HOFFMANN_2022, KAPLAN_2020, KAPLAN_2020_TABLE2, PF_DAY_FLOPS, ChinchillaLaw
 from ..intervals import central_band
-from ..style import (PALETTE, legend_below, legend_outside, logged_steps, loglog, new_figure, percent,
-                     sequential_colors, size_colors, size_handles, size_legend)
+from ..style import (PALETTE, compact_number, legend_below, legend_outside, logged_steps, loglog,
+                     new_figure, percent, sequential_colors, size_colors, size_handles, size_legend)
 
 
 def _law(cls, d):
@@ -60,8 +60,106 @@ def _joint_reference(fit: dict) -> str:
     return f"quantization theory {t['alpha_N']:.3g}, {t['alpha_D']:.3g}; {published}"
 
 
+def _theory_slope(ax, x, y, slope: float, label: str):
+    """A line of the corpus theory's slope through the data's (log) centre, over the data's range."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(y) & (y > 0)
+    x0, y0 = np.exp(np.mean(np.log(x[ok]))), np.exp(np.mean(np.log(y[ok])))
+    xs = np.geomspace(x[ok].min(), x[ok].max(), 50)
+    ax.plot(xs, y0 * (xs / x0) ** -slope, color="0.2", ls=":", lw=1.6, label=label)
+
+
+def _kaplan_fig1_reducible(fit: dict, curves: pd.DataFrame):
+    """Figure 1 on the reducible loss L - E_floor (floor known): the fits the verdicts judge, the
+    corpus theory's slopes through the data, WebText's exponents named as reference only."""
+    from ..verdicts.claims import kaplan_theory
+
+    red = fit["reducible"]
+    E = float(red["E"])
+    alpha = fit.get("corpus_alpha")
+    theory = kaplan_theory(alpha) if alpha is not None else None
+    joint = _law(KaplanJointLaw, red["joint"]) if red.get("joint") else None
+    laws = {k: _law(PowerLaw, v) for k, v in red["laws"].items()}
+    fig, axes = new_figure(3, 1, width=4.4, height=3.7)
+    ax_c, ax_d, ax_n = axes[0]
+    ylabel = "L - E_floor (nats/token)"
+
+    def theory_line(ax, x, y, key):
+        if theory is not None:
+            _theory_slope(ax, x, y, theory[key], f"corpus theory: slope {theory[key]:.3g}")
+
+    def title(ax, name, key):
+        sym = "$\\alpha_" + key[-1] + "$"
+        ax.set_title(f"{name} - E_floor, E_floor = {E:.3f}\n(WebText {sym} = {KAPLAN_2020[key]}, "
+                     f"no E: reference only)", fontsize=9)
+
+    full = curves[curves["fraction"] == curves["fraction"].max()]
+    colors = size_colors(full["N"])
+    for N, g in full.groupby("N"):
+        g = logged_steps(g, "flops")
+        r = g["loss"] - E
+        ax_c.plot(g["flops"] / PF_DAY_FLOPS, r.where(r > 0), color=colors[N], lw=0.9, alpha=0.7)
+    lc = fit["L_C"]
+    C = np.asarray(lc["C"]) / PF_DAY_FLOPS
+    RC = np.asarray(lc["L"]) - E
+    ax_c.plot(C, RC, "k.", ms=3, label="envelope (lowest loss at each compute)")
+    if "C_pf_days" in laws:
+        law = laws["C_pf_days"]
+        ax_c.plot(C, power_law_loss(C, law) - E, color=PALETTE[1], ls="--",
+                  label=f"fit: $\\alpha_C$={law.alpha:.3f}")
+    theory_line(ax_c, C, RC, "alpha_C")
+    ax_c.set(xlabel="compute C (PF-days)", ylabel=ylabel)
+    title(ax_c, "L(C_min)", "alpha_C")
+
+    ld = fit["L_D"]
+    D, RD = np.asarray(ld["D"]), np.asarray(ld["L"]) - E
+    Dg = np.geomspace(D.min() / 1.5, D.max() * 1.5, 100)
+    N_max = float(np.max(fit["L_N"]["N"]))
+    ax_d.plot(D, RD, "o", color=PALETTE[0], label="largest model, early-stopped")
+    if "D" in laws:
+        ax_d.plot(Dg, power_law_loss(Dg, laws["D"]) - E, color=PALETTE[1], ls="--",
+                  label=f"power law: $\\alpha_D$={laws['D'].alpha:.3f}")
+    if joint is not None:
+        ax_d.plot(Dg, kaplan_joint_loss(N_max, Dg, joint) - E, color=PALETTE[2], ls="-.",
+                  label=f"Eq. 1.5 at N = {N_max:,.0f}: $\\alpha_D$={joint.alpha_D:.3f}")
+    theory_line(ax_d, D, RD, "alpha_D")
+    ax_d.set(xlabel="dataset size D (tokens)", ylabel=ylabel)
+    title(ax_d, "L(D)", "alpha_D")
+
+    ln = fit["L_N"]
+    N, RN = np.asarray(ln["N"]), np.asarray(ln["L"]) - E
+    Ng = np.geomspace(N.min() / 1.5, N.max() * 1.5, 100)
+    D_full = float(np.max(fit["joint"]["D"]))
+    ax_n.plot(N, RN, "o", color=PALETTE[0], label="most data, final loss")
+    if "N" in laws:
+        ax_n.plot(Ng, power_law_loss(Ng, laws["N"]) - E, color=PALETTE[1], ls="--",
+                  label=f"power law: $\\alpha_N$={laws['N'].alpha:.3f}")
+    if joint is not None:
+        ax_n.plot(Ng, kaplan_joint_loss(Ng, D_full, joint) - E, color=PALETTE[2], ls="-.",
+                  label=f"Eq. 1.5 at D = {compact_number(D_full)}: $\\alpha_N$={joint.alpha_N:.3f}")
+    with_E = ln["laws"].get("with E")
+    if with_E is not None:
+        law = _law(PowerLaw, with_E)
+        ax_n.plot(Ng, power_law_loss(Ng, law) - E, color=PALETTE[3], ls=(0, (5, 2, 1, 2)), lw=1.0,
+                  label=f"fitted E = {law.E:.3f}: $\\alpha_N$={law.alpha:.3f}")
+    theory_line(ax_n, N, RN, "alpha_N")
+    ax_n.set(xlabel="non-embedding parameters N", ylabel=ylabel)
+    title(ax_n, "L(N)", "alpha_N")
+    for ax in (ax_c, ax_d, ax_n):
+        loglog(ax)
+    legend_below(ax_c, handles=size_handles(full["N"]) + ax_c.get_legend_handles_labels()[0],
+                 ncols=2, fontsize=8)
+    for ax in (ax_d, ax_n):
+        legend_below(ax, fontsize=8)
+    return fig
+
+
 def kaplan_fig1_power_laws(fit: dict, curves: pd.DataFrame):
-    """Kaplan Fig. 1: L(C_min), L(D), L(N) with fitted power laws (log-log)."""
+    """Kaplan Fig. 1: L(C_min), L(D), L(N) with fitted power laws (log-log); on the reducible
+    loss L - E_floor when the corpus's floor is known (`_kaplan_fig1_reducible`)."""
+    red = fit.get("reducible")
+    if red and red.get("laws"):
+        return _kaplan_fig1_reducible(fit, curves)
     fig, axes = new_figure(3, 1, width=4.4, height=3.7)
     ax_c, ax_d, ax_n = axes[0]
     entropy = fit.get("entropy_per_token_nats")

@@ -3,9 +3,9 @@ L(N, S) and the compute-efficient frontier N_opt ∝ C^x.
 
 Stable API (imported by the planner):
     power_law_loss(x, law)                     -> L = E + (x_c / x)^alpha
-    fit_power_law(x, L, irreducible=False)     -> PowerLaw
-    kaplan_joint_loss(N, D, law)               -> Eq. 1.5
-    fit_kaplan_joint(N, D, L)                  -> KaplanJointLaw
+    fit_power_law(x, L, irreducible=False, E=0) -> PowerLaw (E fitted, or known and fixed)
+    kaplan_joint_loss(N, D, law)               -> E + Eq. 1.5
+    fit_kaplan_joint(N, D, L, E=0)             -> KaplanJointLaw (Eq. 1.5 on L - E, E known)
     learning_curve_loss(N, S, law)             -> Eq. 1.6 (without the B_crit correction)
     fit_learning_curves(N, S, L)               -> LearningCurveLaw
     fit_compute_frontier(C, N_opt)             -> ProportionalLaw (N_opt = k C^x)
@@ -38,7 +38,9 @@ class PowerLaw:
 
 @dataclass(frozen=True)
 class KaplanJointLaw:
-    """L(N, D) = [(N_c / N)^(alpha_N / alpha_D) + D_c / D]^alpha_D (Kaplan et al. 2020, Eq. 1.5)."""
+    """L(N, D) = E + [(N_c / N)^(alpha_N / alpha_D) + D_c / D]^alpha_D (Kaplan et al. 2020,
+    Eq. 1.5, E = 0 there). A known E (a corpus's entropy floor) makes the exponents those of the
+    reducible loss L - E, the quantity the quantization model predicts."""
 
     N_c: float
     D_c: float
@@ -47,6 +49,7 @@ class KaplanJointLaw:
     rms_log_residual: float = math.nan
     n_points: int = 0
     source: str = ""
+    E: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -123,14 +126,20 @@ def fit_proportional(x, y, what: str = "power law y = k x^p", *, exponent: float
                    exponent_hi=law.exponent + half, level=float(level))
 
 
-def fit_power_law(x, L, *, irreducible: bool = False, what: str = "Kaplan power law"
-                  ) -> PowerLaw:
-    """Fit L = E + (x_c / x)^alpha; E = 0 unless `irreducible`.
+def fit_power_law(x, L, *, irreducible: bool = False, E: float = 0.0,
+                  what: str = "Kaplan power law") -> PowerLaw:
+    """Fit L = E + (x_c / x)^alpha; E = 0 unless `irreducible` (E fitted) or given (E known).
 
-    Without E this is linear in log space (log L = alpha log x_c - alpha log x). With E the fit
-    minimises squared log residuals, started from E at several fractions of min(L) because the
-    problem is not convex in E.
+    With E known (or 0) this is linear in log space: log(L - E) = alpha log x_c - alpha log x.
+    With E fitted the fit minimises squared log residuals of L, started from E at several
+    fractions of min(L) because the problem is not convex in E.
     """
+    if E:
+        if irreducible:
+            raise FitInputError(f"{what}: E is either fitted (irreducible=True) or given, not both")
+        x, L = positive_arrays(2, what, x=x, L=L)
+        law = fit_power_law(x, _reducible(L, E, what), what=what)
+        return replace(law, E=float(E))
     x, L = positive_arrays(3 if irreducible else 2, what, x=x, L=L)
     pure = fit_proportional(x, L, what)
     if pure.exponent >= 0:
@@ -162,20 +171,36 @@ def fit_power_law(x, L, *, irreducible: bool = False, what: str = "Kaplan power 
                     rms_log_residual=rms, n_points=x.size)
 
 
+def _reducible(L, E: float, what: str) -> np.ndarray:
+    """L - E for a known irreducible loss E; one line naming the first loss at or below it."""
+    red = np.asarray(L, dtype=float) - float(E)
+    if np.any(red <= 0):
+        i = int(np.flatnonzero(red <= 0)[0])
+        raise FitInputError(f"{what}: loss {L[i]:.4g} at index {i} is at or below the known "
+                            f"irreducible loss E = {E:.4g}; the reducible loss L - E must be > 0 "
+                            f"(check the floor, or drop that point)")
+    return red
+
+
 # ---------------------------------------------------------------- joint L(N, D)
 
 def kaplan_joint_loss(N, D, law: KaplanJointLaw = KAPLAN_2020_JOINT):
     N = np.asarray(N, dtype=float)
     D = np.asarray(D, dtype=float)
-    return ((law.N_c / N) ** (law.alpha_N / law.alpha_D) + law.D_c / D) ** law.alpha_D
+    return law.E + ((law.N_c / N) ** (law.alpha_N / law.alpha_D) + law.D_c / D) ** law.alpha_D
 
 
-def fit_kaplan_joint(N, D, L, starts=None) -> KaplanJointLaw:
-    """Fit Eq. 1.5 by least squares on log L, parameters (log N_c, log D_c, alpha_N, alpha_D).
+def fit_kaplan_joint(N, D, L, starts=None, E: float = 0.0) -> KaplanJointLaw:
+    """Fit Eq. 1.5 to L - E by least squares on log(L - E), parameters (log N_c, log D_c,
+    alpha_N, alpha_D); E = 0 is Kaplan's form, a known E (the corpus's floor) fits the reducible
+    loss.
 
     `starts`: the initial parameter vectors; default an 18-start grid (N_c, D_c near the data or
     far above it, as in the paper). A bootstrap refit passes the full fit's optimum alone."""
-    N, D, L = positive_arrays(4, "Kaplan L(N, D)", N=N, D=D, L=L)
+    what = "Kaplan L(N, D)" if not E else "Kaplan L(N, D) - E"
+    N, D, L = positive_arrays(4, what, N=N, D=D, L=L)
+    if E:
+        L = _reducible(L, E, what)
     lN, lD, lL = np.log(N), np.log(D), np.log(L)
 
     def resid(p):
@@ -196,7 +221,7 @@ def fit_kaplan_joint(N, D, L, starts=None) -> KaplanJointLaw:
     lNc, lDc, aN, aD = best.x
     return KaplanJointLaw(N_c=float(math.exp(lNc)), D_c=float(math.exp(lDc)), alpha_N=float(aN),
                           alpha_D=float(aD), rms_log_residual=float(np.sqrt(2 * best.cost / N.size)),
-                          n_points=N.size, source="fit")
+                          n_points=N.size, source="fit", E=float(E))
 
 
 # ---------------------------------------------------------------- learning curves L(N, S)

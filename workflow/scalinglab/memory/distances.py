@@ -137,6 +137,28 @@ def summary_statistics(distances: np.ndarray, n: int) -> dict:
     }
 
 
+def state_scale(queries, memories, distances, n: int, near_fraction: float = 0.1) -> dict:
+    """The states' scale beside the distances: sqrt(n/(2πe)) is the radius of a unit-volume ball,
+    a length in the states' own units, which the final LayerNorm's learned gain sets (without a
+    gain a LayerNorm output has norm exactly sqrt(n)). Reported: the mean state norm, the RMS
+    coordinate (the effective gain), the median distance in units of that gain, and the fraction
+    of queries closer to a memory than `near_fraction` x sqrt(n/(2πe)) (near-copies)."""
+    from .radius import theoretical_radius
+
+    def norms(x, rows=65536):  # in chunks: the memories may be a memmap of millions of rows
+        return np.concatenate([np.linalg.norm(np.asarray(x[i:i + rows], dtype=np.float64), axis=1)
+                               for i in range(0, x.shape[0], rows)])
+
+    m_norm, q_norm = norms(memories), norms(queries)
+    d = np.asarray(distances, dtype=np.float64)
+    rms = float(np.sqrt(np.mean(m_norm ** 2) / n))
+    return {"state_norm_mean": float(m_norm.mean()), "query_norm_mean": float(q_norm.mean()),
+            "state_rms_coordinate": rms,
+            "median_over_rms_coordinate": float(np.median(d) / rms) if rms > 0 else float("nan"),
+            "near_copy_threshold": near_fraction * theoretical_radius(n),
+            "fraction_near_copies": float((d < near_fraction * theoretical_radius(n)).mean())}
+
+
 def matmul_rate(device: str | torch.device = "auto", size: int = 2048, repeats: int = 5) -> float:
     """Measured float32 matrix-product rate of the device in FLOP/s (2·size³ per product)."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)

@@ -74,8 +74,13 @@ def fig2_distances(checkpoints: dict):
             continue
         hist, n = entry["histogram"], int(entry["n_embd"])
         edges = np.append(hist["bin_left"].to_numpy(float), hist["bin_right"].to_numpy(float)[-1:])
+        label = f"{int(entry['queries']):,} queries, n = {n}"
+        if entry.get("state_norm_mean") is not None:
+            label += f"\nstates' mean norm {entry['state_norm_mean']:.2f} (√n = {np.sqrt(n):.2f})"
+        if entry.get("fraction_near_copies") is not None:
+            label += f"\n{entry['fraction_near_copies']:.0%} near-copies (< 0.1 √(n/2πe))"
         ax.stairs(hist["density"].to_numpy(float), edges, fill=True, color=PALETTE[k % len(PALETTE)], alpha=0.8,
-                  label=f"{int(entry['queries']):,} queries, n = {n}")
+                  label=label)
         r_theory, r_exact = theoretical_radius(n), unit_ball_radius(n)
         ax.axvline(r_theory, color="k", ls="--", lw=1.2, label=f"√(n/2πe) = {r_theory:.2f}")
         ax.axvline(r_exact, color="k", ls=":", lw=1.4, label=f"unit-ball radius = {r_exact:.2f}")

@@ -32,8 +32,9 @@ def memory_distances(*, val: str, train: str, queries: str, memories: str, dista
     distance of every query, its histogram and summary (Niu et al. 2024, §6.1). Extraction and
     search share one job: the imports and the device."""
     from ..data.tokens import open_tokens
-    from .distances import histogram_table, nearest_neighbours, resolve_device, summary_statistics
-    from .states import HubUnavailable, extract_states, own_checkpoint, plan_positions, pretrained_checkpoint
+    from .distances import histogram_table, nearest_neighbours, resolve_device, state_scale, summary_statistics
+    from .states import (HubUnavailable, extract_states, own_checkpoint, plan_positions, plan_rows,
+                         pretrained_checkpoint, shared_suffix)
 
     torch_device = resolve_device(device)
     try:
@@ -85,6 +86,13 @@ def memory_distances(*, val: str, train: str, queries: str, memories: str, dista
         q, m, chunk_size=chunk_size, query_chunk=query_chunk, device=device,
         progress=lambda done: log.info("%s: %d/%d memories searched", meta["checkpoint"], done, M))
     stats = {**meta, **summary_statistics(d, meta["n_embd"])}
+    stats.update(state_scale(q, m, d, meta["n_embd"]))
+    # How often a query and its nearest memory end in the same tokens (a repeated local context).
+    (_, _, q_tokens, q_plan, _, _), (_, _, m_tokens, m_plan, _, _) = jobs
+    suffix = shared_suffix(q_tokens, plan_rows(q_plan), m_tokens, plan_rows(m_plan)[idx], context)
+    stats["shared_suffix"] = {"median": float(np.median(suffix)), "mean": float(suffix.mean()),
+                              "fraction_at_least_1": float((suffix >= 1).mean()),
+                              "fraction_at_least_2": float((suffix >= 2).mean())}
     write_parquet(pd.DataFrame({"query": np.arange(len(d)), "nearest_memory": idx, "distance": d}), distances)
     write_csv(histogram_table(d, histogram_bins), histogram)
     write_json(stats, summary, indent=2)
@@ -101,6 +109,10 @@ def memory_fig1_energy_landscapes(*, figure: str, patterns: list, second_layer_p
 
 DISTANCE_TABLE_COLUMNS = ("checkpoint", "label", "n_embd", "queries", "mean", "std", "min", "max",
                           "radius_theoretical", "radius_unit_ball", "fraction_below_radius")
+# The states' scale and the near-copies (memory.distances.state_scale): why the radius does or
+# does not apply, beside it.
+SCALE_COLUMNS = ("state_norm_mean", "state_rms_coordinate", "median_over_rms_coordinate",
+                 "fraction_near_copies")
 
 
 def memory_fig2_distances(*, summaries: list, histograms: list, figure: str, table: str) -> None:
@@ -114,9 +126,12 @@ def memory_fig2_distances(*, summaries: list, histograms: list, figure: str, tab
             log.info("%s unavailable: %s", s["checkpoint"], s["reason"])
             continue
         checkpoints[s["label"]] = {"histogram": pd.read_csv(histogram_path), "n_embd": s["n_embd"],
-                                   "queries": s["queries"]}
+                                   "queries": s["queries"], "state_norm_mean": s.get("state_norm_mean"),
+                                   "fraction_near_copies": s.get("fraction_near_copies")}
         rows.append({k: s[k] for k in DISTANCE_TABLE_COLUMNS}
-                    | {"median": s["quantiles"]["q50"], "memories": s["memories"]["count"]})
+                    | {"median": s["quantiles"]["q50"], "memories": s["memories"]["count"]}
+                    | {k: s.get(k) for k in SCALE_COLUMNS}
+                    | {"shared_suffix_median": s.get("shared_suffix", {}).get("median")})
     save(figures.fig2_distances(checkpoints), figure)
     write_csv(pd.DataFrame(rows), table)
 

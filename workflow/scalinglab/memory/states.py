@@ -80,6 +80,35 @@ def plan_positions(n_tokens: int, count: int, context: int, positions_per_window
     return PositionPlan(chosen * context, positions, context)
 
 
+def plan_rows(plan: PositionPlan) -> np.ndarray:
+    """(count,) absolute token index of each planned state's position, in the row order of
+    :func:`extract_states`' output."""
+    return np.concatenate([start + np.asarray(pos, dtype=np.int64)
+                           for start, pos in zip(plan.window_starts, plan.positions)])
+
+
+def shared_suffix(query_tokens: np.ndarray, query_rows: np.ndarray, memory_tokens: np.ndarray,
+                  memory_rows: np.ndarray, max_length: int) -> np.ndarray:
+    """Per query: how many tokens its context and its nearest memory's context share at their
+    ends (0 when the tokens at the two positions differ, up to `max_length`). `query_rows` and
+    `memory_rows` are the paired absolute token positions (the memory row of each query's nearest
+    neighbour). A model whose state depends on only the last few tokens maps contexts that end
+    alike to nearly the same state: this says how often a near-zero distance is such a repeat."""
+    q = np.asarray(query_rows, dtype=np.int64)
+    m = np.asarray(memory_rows, dtype=np.int64)
+    out = np.zeros(q.size, dtype=np.int64)
+    alive = np.ones(q.size, dtype=bool)
+    for k in range(max_length):
+        ok = alive & (q - k >= 0) & (m - k >= 0)
+        same = np.zeros(q.size, dtype=bool)
+        same[ok] = query_tokens[q[ok] - k] == memory_tokens[m[ok] - k]
+        out += same
+        alive = same
+        if not alive.any():
+            break
+    return out
+
+
 @torch.no_grad()
 def extract_states(checkpoint: Checkpoint, tokens: np.ndarray, plan: PositionPlan, out: np.ndarray,
                    batch_size: int = 8, log: Callable[[str], None] | None = None) -> np.ndarray:

@@ -330,6 +330,23 @@ def test_irreducible_claim(tmp_path):
     assert claims.irreducible(tmp_path / "e.csv", "chinchilla", "f", S) == []
 
 
+def test_kaplan_irreducible_claim_is_one_sided(tmp_path):
+    """Kaplan's E is L(N)'s asymptote at a fixed token count (E + B D^-beta): at or above the
+    floor passes, wholly below fails, and an interval straddling the floor is not identifiable
+    (the old two-sided rule passed [0.91, 1.17] against 0.98 on its width alone)."""
+    def judge(E, lo, hi):
+        pd.DataFrame([dict(fit="own runs, Kaplan L(N) with E", E_fitted=E, lo=lo, hi=hi,
+                           floor_nats=0.981, entropy_rate_nats=0.981)]).to_csv(tmp_path / "k.csv", index=False)
+        return claims.irreducible(tmp_path / "k.csv", "kaplan", "f", S)[0].verdict
+
+    tol = S.irreducible_tolerance
+    assert judge(1.15, 0.99, 1.17) == R
+    assert judge(1.15, 0.981 - tol / 2, 1.17) == R  # within the tolerance of the floor
+    assert judge(1.152, 0.912, 1.167) == NI
+    assert judge(0.7, 0.6, 0.8) == NR
+    assert judge(1.1, float("nan"), float("nan")) == NI
+
+
 def test_public_refit_claim(tmp_path):
     pd.DataFrame([dict(parameter=p, fitted=v, lo=lo, hi=hi) for p, v, lo, hi in (
         ("E", 1.817, 1.8, 1.83), ("A", 482, 400, 600), ("B", 2143, 1398, 3772),

@@ -364,25 +364,37 @@ def allocation_agreement(allocation_csv, alpha: float | None, s: Settings) -> li
 
 
 def irreducible(irreducible_csv, section: str, figure: str, s: Settings) -> list[Verdict]:
-    """Fitted E against the floor the trainer can reach (fits' irreducible table)."""
+    """Fitted E against the floor the trainer can reach (fits' irreducible table).
+
+    Chinchilla's E (Approach 3, L(N, D)) estimates the floor itself: judged two-sided. Kaplan's E
+    comes from L(N) at the most-data runs' fixed token count, so it is the loss of an infinitely
+    large model on those tokens, E + B D^-beta: it must lie at or above the floor, and is judged
+    one-sided (a straddling interval is not identifiable, never a pass)."""
     t = pd.read_csv(irreducible_csv)
     if "floor_nats" not in t.columns or t["floor_nats"].isna().all():
         return []  # real text: no floor known
     r = t.iloc[0]
     floor = float(r["floor_nats"])
-    j = _interval(r["E_fitted"], r["lo"], r["hi"], floor, s,
-                  tolerance=s.irreducible_tolerance / floor)
+    reference = (f"entropy of the trainer's windows {floor:.4g} nats "
+                 f"(window_entropy_floor; {float(r['entropy_rate_nats']):.4g} if the "
+                 f"position in the document were known)")
+    if section == "chinchilla":
+        j = _interval(r["E_fitted"], r["lo"], r["hi"], floor, s,
+                      tolerance=s.irreducible_tolerance / floor)
+        claim = (f"The fitted irreducible loss E ({r['fit']}) equals the lowest loss the trainer "
+                 f"can reach on this corpus.")
+        paper_value = "E = 1.69 nats (MassiveText; unknown true floor)"
+    else:
+        j = rules.interval_at_least_rule(r["E_fitted"], r["lo"], r["hi"], floor,
+                                         tolerance=s.irreducible_tolerance)
+        claim = (f"L(N) at a fixed token count levels off at E(D) = E + B D^-beta ({r['fit']}): "
+                 f"its asymptote lies at or above the lowest loss the trainer can reach.")
+        paper_value = "no irreducible term on WebText (Eq. 1.1)"
     return [_row(j, claim_id=f"{section}_E_vs_floor", section=section,
                  paper=HOFFMANN if section == "chinchilla" else KAPLAN, figure=figure,
-                 claim=f"The fitted irreducible loss E ({r['fit']}) equals the lowest loss the trainer "
-                       f"can reach on this corpus.",
-                 paper_value="E = 1.69 nats (MassiveText; unknown true floor)" if section == "chinchilla"
-                 else "no irreducible term on WebText (Eq. 1.1)",
+                 claim=claim, paper_value=paper_value,
                  value=r["E_fitted"], lo=r["lo"], hi=r["hi"],
-                 reference=(f"entropy of the trainer's windows {floor:.4g} nats "
-                            f"(window_entropy_floor; {float(r['entropy_rate_nats']):.4g} if the "
-                            f"position in the document were known)"),
-                 reference_value=floor)]
+                 reference=reference, reference_value=floor)]
 
 
 def public_refit(table_csv, s: Settings) -> list[Verdict]:

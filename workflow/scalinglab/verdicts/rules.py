@@ -52,6 +52,26 @@ def interval_rule(value, lo, hi, reference, *, max_relative_width: float,
     return Judgement(NOT_REPRODUCED, f"{text}: interval lies {side} the reference", rule)
 
 
+def interval_at_least_rule(value, lo, hi, bound, *, tolerance: float = 0.0) -> Judgement:
+    """A one-sided claim: the quantity lies at or above `bound` (an asymptote that must not fall
+    below a floor). Reproduced when the whole interval lies at or above bound - tolerance, not
+    reproduced when the whole interval lies below it, not identifiable when the interval straddles
+    it or is missing (a wide interval cannot pass this rule)."""
+    rule = (f"interval [lo, hi] at or above the bound (-{tolerance:g} nats) -> reproduced; wholly "
+            f"below -> not reproduced; straddling it or missing -> not identifiable")
+    if not _finite(bound):
+        return Judgement(NOT_IDENTIFIABLE, "no bound applies", rule)
+    if not _finite(value, lo, hi):
+        return Judgement(NOT_IDENTIFIABLE, f"value {value} with no finite interval [{lo}, {hi}]", rule)
+    text = f"{value:.4g} [{lo:.4g}, {hi:.4g}] against the bound {bound:.4g}"
+    edge = float(bound) - tolerance
+    if lo >= edge:
+        return Judgement(REPRODUCED, f"{text}: interval at or above the bound", rule)
+    if hi < edge:
+        return Judgement(NOT_REPRODUCED, f"{text}: interval lies below the bound", rule)
+    return Judgement(NOT_IDENTIFIABLE, f"{text}: interval straddles the bound", rule)
+
+
 def intervals_agree(named: dict[str, tuple[float, float, float]], *, scale: float,
                     max_relative_width: float) -> Judgement:
     """Several estimates of one quantity {name: (value, lo, hi)} agree.

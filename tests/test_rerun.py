@@ -48,6 +48,8 @@ CASES = {  # --config value -> {rule: jobs} the dry run plans
     "quantization={width_sweep: {steps: 100}}": {"quantization_sweep": 3, "quantization_fit": 1,
                                                  "quantization_scaling": 1, "quantization_subtask_curves": 1,
                                                  **VERDICTS},
+    "quantization={subtask_run: {steps: 100}}": {"quantization_subtask_run": 1, "quantization_subtask_curves": 1,
+                                                 **VERDICTS},
     "predict={n_boot: 10}": {"predict_extrapolation_public": 1, "predict_extrapolation_runs": 1,
                              "predict_extrapolation_figure": 2, **VERDICTS},
     "predict={plan: {days: 10}}": PLAN,
@@ -88,7 +90,7 @@ def recorded_demo(tmp_path_factory):
     return workdir
 
 
-@pytest.mark.e2e  # 12 dry runs of the demo DAG (~5 s CPU each)
+@pytest.mark.e2e  # 13 dry runs of the demo DAG (~5 s CPU each)
 @pytest.mark.parametrize("change", list(CASES), ids=[c.split("=")[0] + ":" + c.split(": ")[-1].strip("}") for c in CASES])
 def test_a_config_change_reruns_exactly_what_it_affects(recorded_demo, change):
     out = snakemake(recorded_demo, "--dry-run", "--rerun-triggers", "params", "--config", change)

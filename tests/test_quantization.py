@@ -299,3 +299,19 @@ def test_dropping_finished_members_leaves_the_others_unchanged():
     steps(full, opt, x, y, 4)
     steps(part, part_opt, x[[0, 2]], y[[0, 2]], 4)
     torch.testing.assert_close(part(x[[0, 2]]), full(x)[[0, 2]])
+
+
+def test_subtask_run_stage_writes_curves_and_names_a_bad_n_bits(tmp_path):
+    from scalinglab.quantization.stages import quantization_subtask_run
+
+    settings = dict(width=16, steps=30, batch_size=64, lr=0.01, log_every=0, curve_every=10)
+    common = dict(alpha=0.4, n_tasks=4, k=3, task_seed=0, seed=1, test_per_task=8, device="cpu",
+                  settings=settings, threads=1)
+    out = tmp_path / "subtask_run.csv"
+    quantization_subtask_run(curves=str(out), n_bits=12, **common)
+    curves = pd.read_csv(out)
+    assert sorted(curves["step"].unique()) == [0, 10, 20, 30] and set(curves["task"]) == {1, 2, 3, 4}
+    assert (curves["n_bits"] == 12).all() and (curves["width"] == 16).all()
+    with pytest.raises(ValueError, match=r"quantization.subtask_run \(n_bits=2\): quantization: k=3 > n_bits=2"):
+        quantization_subtask_run(curves=str(tmp_path / "bad.csv"), n_bits=2, **common)
+    assert not (tmp_path / "bad.csv").exists()

@@ -90,7 +90,7 @@ def recorded_demo(tmp_path_factory):
     return workdir
 
 
-@pytest.mark.e2e  # 13 dry runs of the demo DAG (~5 s CPU each)
+@pytest.mark.e2e  # 12 dry runs of the demo DAG (~5 s CPU each)
 @pytest.mark.parametrize("change", list(CASES), ids=[c.split("=")[0] + ":" + c.split(": ")[-1].strip("}") for c in CASES])
 def test_a_config_change_reruns_exactly_what_it_affects(recorded_demo, change):
     out = snakemake(recorded_demo, "--dry-run", "--rerun-triggers", "params", "--config", change)

@@ -77,7 +77,10 @@ def quantization_subtask_run(*, curves: str, alpha: float, n_tasks: int, n_bits:
     from .train import train_width_sweep
 
     torch.set_num_threads(threads)
-    task = SparseParityTask(n_tasks, n_bits, k, alpha, seed=task_seed)
+    try:
+        task = SparseParityTask(n_tasks, n_bits, k, alpha, seed=task_seed)
+    except ValueError as err:  # name the key: n_bits here is quantization.subtask_run.n_bits
+        raise ValueError(f"quantization.subtask_run (n_bits={n_bits}): {err}") from None
     s = settings
     _, _, curve_rows = train_width_sweep(task, [s["width"]], s["steps"], s["batch_size"], s["lr"], test_per_task,
                                          seed=seed, log_every=s["log_every"], device=device,

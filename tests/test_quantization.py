@@ -215,6 +215,10 @@ def test_learning_transitions_of_abrupt_and_gradual_curves():
     a, g = tr.iloc[0], tr.iloc[1]
     assert a["start_step"] == 350 and a["learned_step"] == 450 and a["relative_duration"] < 0.25
     assert g["start_step"] == 100 and g["learned_step"] == 900 and g["relative_duration"] > 0.8
+    assert a["drop_to_plateau"] == pytest.approx(100 / 350) and g["drop_to_plateau"] == pytest.approx(8)
+    from_zero = curves.assign(loss=np.where(curves["task"] == 1, chance * np.exp(-curves["step"] / 100.0),
+                                            curves["loss"]))
+    assert np.isinf(learning_transitions(from_zero).iloc[0]["drop_to_plateau"])  # no plateau at all
     order = learning_order(tr)
     assert order.loc[0, "learned"] == 2
     with pytest.raises(ValueError, match="low=0.5 < high=0.2"):
@@ -272,7 +276,8 @@ def test_subtask_curves_figure_is_written(tmp_path):
                                 loss=math.log(2) / (1 + np.exp((s - 100 * t) / 10)))
                            for w in (8, 16, 32, 64) for t in (1, 2, 3, 4) for s in steps])
     png = tmp_path / "quantization_subtask_curves.png"
-    subtask_curves(curves, alpha=0.4, png_path=png)
+    subtask_curves({"subtask_run": (curves[curves["width"] == 64], 40), "width_sweep": (curves, 10)},
+                   alpha=0.4, png_path=png)
     assert png.stat().st_size > 10_000 and png.with_suffix(".pdf").exists()
 
 
@@ -294,3 +299,19 @@ def test_dropping_finished_members_leaves_the_others_unchanged():
     steps(full, opt, x, y, 4)
     steps(part, part_opt, x[[0, 2]], y[[0, 2]], 4)
     torch.testing.assert_close(part(x[[0, 2]]), full(x)[[0, 2]])
+
+
+def test_subtask_run_stage_writes_curves_and_names_a_bad_n_bits(tmp_path):
+    from scalinglab.quantization.stages import quantization_subtask_run
+
+    settings = dict(width=16, steps=30, batch_size=64, lr=0.01, log_every=0, curve_every=10)
+    common = dict(alpha=0.4, n_tasks=4, k=3, task_seed=0, seed=1, test_per_task=8, device="cpu",
+                  settings=settings, threads=1)
+    out = tmp_path / "subtask_run.csv"
+    quantization_subtask_run(curves=str(out), n_bits=12, **common)
+    curves = pd.read_csv(out)
+    assert sorted(curves["step"].unique()) == [0, 10, 20, 30] and set(curves["task"]) == {1, 2, 3, 4}
+    assert (curves["n_bits"] == 12).all() and (curves["width"] == 16).all()
+    with pytest.raises(ValueError, match=r"quantization.subtask_run \(n_bits=2\): quantization: k=3 > n_bits=2"):
+        quantization_subtask_run(curves=str(tmp_path / "bad.csv"), n_bits=2, **common)
+    assert not (tmp_path / "bad.csv").exists()

@@ -75,3 +75,34 @@ def test_figure_draws_the_floor_and_the_claim_not_a_bound(tmp_path):
     assert "true floor (0.60)" in labels and "claim ≈ 1 nat" in labels and "ln d ≪ n: here 0.17" in labels
     assert "bound" not in labels
     assert (tmp_path / "qf.png").stat().st_size > 10_000
+
+
+def test_trainer_loss_of_a_perfect_memoriser_is_the_floor():
+    """The floor and the trained loss count the same tokens: the trainer's own loss
+    (train._batch + train._losses: every non-pad token after the first, the marker and the target
+    included) of a predictor that knows the training lines equals sample_entropy_floor."""
+    import torch
+
+    from scalinglab.question_formation.grammar import generate_pairs
+    from scalinglab.question_formation.train import _batch, _losses, encode_pairs
+    from scalinglab.question_formation.vocab import MODEL_VOCAB_SIZE
+
+    pairs = generate_pairs(60, seed=3)
+    seqs = encode_pairs(pairs)
+    lines = [tuple(s.tolist()) for s in seqs]
+
+    class Memoriser(torch.nn.Module):
+        def forward(self, inputs):  # logits = log of next-token counts among lines sharing the prefix
+            logits = torch.full((*inputs.shape, MODEL_VOCAB_SIZE), -1e9, dtype=torch.float64)
+            for b, row in enumerate(inputs.tolist()):
+                for t in range(len(row)):
+                    nxt = Counter(q[t + 1] for q in lines if len(q) > t + 1 and list(q[:t + 1]) == row[:t + 1])
+                    for tok, c in nxt.items():
+                        logits[b, t, tok] = math.log(c)
+            return logits, None
+
+    inputs, targets, after = _batch(seqs)  # the whole training set as one batch: a ratio of sums
+    loss, _, target_loss, n = _losses(Memoriser(), inputs, targets, after)
+    assert n == sum(len(q) - 1 for q in lines)
+    assert float(loss) == pytest.approx(sample_entropy_floor(pairs), rel=1e-6)  # float32 logits
+    assert float(target_loss) == pytest.approx(0.0, abs=1e-6)  # the target is a function of the source

@@ -48,6 +48,8 @@ CASES = {  # --config value -> {rule: jobs} the dry run plans
     "quantization={width_sweep: {steps: 100}}": {"quantization_sweep": 3, "quantization_fit": 1,
                                                  "quantization_scaling": 1, "quantization_subtask_curves": 1,
                                                  **VERDICTS},
+    "quantization={subtask_run: {steps: 100}}": {"quantization_subtask_run": 1, "quantization_subtask_curves": 1,
+                                                 **VERDICTS},
     "predict={n_boot: 10}": {"predict_extrapolation_public": 1, "predict_extrapolation_runs": 1,
                              "predict_extrapolation_figure": 2, **VERDICTS},
     "predict={plan: {days: 10}}": PLAN,

@@ -371,6 +371,60 @@ def test_quantization_claims(tmp_path):
                    "quantization_alpha_N_a0.8": NI, "quantization_alpha_D_a0.8": NI}
 
 
+def test_abruptness_rule_three_ways():
+    # (plateau, drop) per learned subtask: drops short against their plateaus -> abrupt
+    assert rules.abruptness_rule([400, 900, 1500], [100, 200, 300], max_ratio=1, min_learned=3).verdict == R
+    # drops longer than their plateaus, and one from step 0 (no plateau: ratio infinite)
+    assert rules.abruptness_rule([100, 200, 0], [500, 900, 400], max_ratio=1, min_learned=3).verdict == NR
+    j = rules.abruptness_rule([400, 900], [100, 200], max_ratio=1, min_learned=3)
+    assert j.verdict == NI and "2 learned subtask(s), need 3" in j.detail
+    # the median decides: one gradual subtask among abrupt ones does not flip the verdict
+    assert rules.abruptness_rule([400, 900, 1500, 0], [100, 200, 300, 800], max_ratio=1,
+                                 min_learned=3).verdict == R
+    with pytest.raises(ValueError, match="3 start steps but 2 durations"):
+        rules.abruptness_rule([1, 2, 3], [1, 2], max_ratio=1, min_learned=1)
+
+
+def _subtask_curves(kind: str, n_tasks: int, learned: int) -> pd.DataFrame:
+    """Per-subtask test losses every 20 steps: `learned` subtasks learned, the rest at chance.
+
+    abrupt: chance until step 500 t, then a logistic drop of width ~40 steps; gradual: an
+    exponential decay from step 0 (no plateau), slower for rarer subtasks."""
+    steps = np.arange(0, 4001, 20)
+    chance = math.log(2)
+    rows = []
+    for t in range(1, n_tasks + 1):
+        if t > learned:
+            loss = np.full(steps.shape, chance)
+        elif kind == "abrupt":
+            loss = chance / (1 + np.exp((steps - 500 * t) / 10))
+        else:
+            loss = chance * np.exp(-steps / (300 * t))
+        rows += [dict(step=s, width=256, task=t, frequency=1 / t, loss=l) for s, l in zip(steps, loss)]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("kind, learned, expected", [("abrupt", 5, R), ("gradual", 5, NR), ("abrupt", 2, NI)])
+def test_quantization_abruptness_claim_on_synthetic_curves(tmp_path, kind, learned, expected):
+    from scalinglab.quantization.curves import learning_transitions
+
+    found = []
+    for run, curves, bits in (("subtask_run", _subtask_curves(kind, 8, learned), 40),
+                              ("width_sweep", _subtask_curves("gradual", 8, 4), 10)):
+        t = learning_transitions(curves)
+        t.insert(0, "run", run)
+        t.insert(1, "n_bits", bits)
+        found.append(t)
+    pd.concat(found).to_csv(tmp_path / "transitions.csv", index=False)
+    (row,) = claims.quantization_abruptness(tmp_path / "transitions.csv", S)
+    assert row.claim_id == "quantization_abrupt_learning" and row.verdict == expected
+    assert "width sweep's widest net (width 256, n = 10 bits): 4 learned" in row.detail
+    if expected == R:
+        assert row.value < 0.2 and row.lo <= row.value <= row.hi
+    if expected == NR:
+        assert row.value > 10  # decays from step 0: the drop is many times its "plateau"
+
+
 def test_extrapolation_claims(tmp_path):
     pd.DataFrame([
         dict(law="Chinchilla L(N, D)", kind="fit on split", n_held_out=23,

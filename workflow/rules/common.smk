@@ -408,6 +408,7 @@ def verdicts_input(wildcards):
         qf_train=rules.question_formation_data.output.train,
         public=rules.fits_chinchilla_public.output.table,
         quantization=rules.quantization_fit.output.exponents,
+        quantization_transitions=rules.quantization_subtask_curves.output.transitions,
         run_summaries=[s for e in exps for s in run_summaries(e)],
     )
     if fits["kaplan_experiment"] in exps:

@@ -1,7 +1,7 @@
 # Rules: the quantization model (Michaud et al. 2023) on multitask sparse parity.
 # One job per (sweep, alpha): results/quantization/sweeps/{width,data}_a{alpha}.csv and the per-subtask
 # learning curves curves/{width,data}_a{alpha}.csv; then one fit (exponents.csv, one row per alpha),
-# figure 12 and the subtask-curves figure 13.
+# figure 12; the subtask run (one wide net on a task with many bits: long plateaus) and figure 13.
 
 
 # Figures, tables and downloads run on the submitting host (seconds; no cluster job).
@@ -91,10 +91,44 @@ rule quantization_scaling:
         STAGE
 
 
+rule quantization_subtask_run:
+    """One wide net on a task with many bits (each parity a long plateau): every subtask's test loss."""
+    output:
+        curves=f"{QUANTIZATION}/curves/subtask_run.csv",
+    log:
+        f"{RESULTS}/logs/quantization/subtask_run.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/quantization/subtask_run.tsv"
+    conda:
+        ANALYSIS_ENV
+    threads: lambda wildcards: config["quantization"]["threads"]
+    resources:
+        mem_mb=lambda wildcards: config["quantization"]["mem_mb"],
+        runtime=lambda wildcards: config["quantization"]["runtime_min"],
+        gpu=lambda wildcards: int(config["quantization"]["device"].startswith("cuda")),
+    params:
+        alpha=float(config["quantization"]["alpha"]),
+        n_tasks=config["quantization"]["n_tasks"],
+        n_bits=config["quantization"]["subtask_run"]["n_bits"],
+        k=config["quantization"]["k"],
+        task_seed=config["seed"],
+        seed=config["seed"] + config["quantization"]["seed_offset"],
+        test_per_task=config["quantization"]["test_per_task"],
+        device=config["quantization"]["device"],
+        settings={
+            k: v
+            for k, v in config["quantization"]["subtask_run"].items()
+            if k != "n_bits"
+        },
+    script:
+        STAGE
+
+
 rule quantization_subtask_curves:
     """Per-subtask learning curves (Michaud et al. 2023, Section 3: is each quantum learned abruptly?)."""
     input:
-        curves=f"{QUANTIZATION}/curves/width_a{float(config['quantization']['alpha']):g}.csv",
+        curves=rules.quantization_subtask_run.output.curves,
+        width_curves=f"{QUANTIZATION}/curves/width_a{float(config['quantization']['alpha']):g}.csv",
     output:
         png=report(
             figure("quantization_subtask_curves"),
@@ -109,6 +143,8 @@ rule quantization_subtask_curves:
         ANALYSIS_ENV
     params:
         alpha=float(config["quantization"]["alpha"]),
+        n_bits=config["quantization"]["subtask_run"]["n_bits"],
+        width_n_bits=config["quantization"]["n_bits"],
     script:
         STAGE
 

@@ -6,8 +6,10 @@ training, the frequent subtasks first. Given the test loss of every subtask at e
 step (train_width_sweep's `curves`), :func:`learning_transitions` finds for each one the last
 step still near chance (`start_step`, loss >= `high` · log 2) before the first step near zero
 (`learned_step`, loss <= `low` · log 2); `duration` = learned_step - start_step is at most the
-rise time plus one evaluation interval, and `relative_duration` = duration / learned_step is small
-for an abrupt drop after a long plateau.
+rise time plus one evaluation interval, `relative_duration` = duration / learned_step and
+`drop_to_plateau` = duration / start_step (infinite without a plateau) are small for an abrupt
+drop after a long plateau (the verdict reads the median `drop_to_plateau`,
+`scalinglab.verdicts.rules.abruptness_rule`).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from scipy import stats
 from scalinglab.quantization.theory import UNLEARNED_LOSS
 
 TRANSITION_COLUMNS = ["width", "task", "frequency", "start_step", "learned_step", "duration",
-                      "relative_duration"]
+                      "relative_duration", "drop_to_plateau"]
 
 
 def learning_transitions(curves: pd.DataFrame, low: float = 0.1, high: float = 0.9,
@@ -42,18 +44,19 @@ def learning_transitions(curves: pd.DataFrame, low: float = 0.1, high: float = 0
         learned = step[first]
         rows.append(dict(width=width, task=task, frequency=g["frequency"].iloc[0], start_step=start,
                          learned_step=learned, duration=learned - start,
-                         relative_duration=(learned - start) / learned if learned > 0 else np.nan))
+                         relative_duration=(learned - start) / learned if learned > 0 else np.nan,
+                         drop_to_plateau=(learned - start) / start if start > 0 else np.inf))
     return pd.DataFrame(rows, columns=TRANSITION_COLUMNS)
 
 
 def learning_order(transitions: pd.DataFrame) -> pd.DataFrame:
-    """Per width: learned subtasks, the median relative duration, and the Spearman correlation
+    """Per width: learned subtasks, the median relative duration and drop/plateau ratio, and the Spearman correlation
     between frequency rank and learned step (positive: frequent subtasks are learned first)."""
     rows = []
     for width, g in transitions.groupby("width", sort=True):
         rho = (stats.spearmanr(g["task"], g["learned_step"]).statistic
                if len(g) >= 3 and g["learned_step"].nunique() > 1 else np.nan)
         rows.append(dict(width=width, learned=len(g), median_relative_duration=g["relative_duration"].median(),
-                         rank_step_spearman=float(rho)))
+                         median_drop_to_plateau=g["drop_to_plateau"].median(), rank_step_spearman=float(rho)))
     return pd.DataFrame(rows, columns=["width", "learned", "median_relative_duration",
-                                       "rank_step_spearman"])
+                                       "median_drop_to_plateau", "rank_step_spearman"])

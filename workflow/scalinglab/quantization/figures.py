@@ -4,8 +4,9 @@ Figure 12 (scaling): (a) loss against parameters (width sweep), (b) loss against
 training samples (data sweep), each with the straight-line fit of the loss over the fit range and
 the theory's slope; (c) the exponents α·β (from the learned quanta, see quantization.fit)
 against the theory (α_N = α, α_D = α/(α+1)) for every alpha swept, with the line y = x.
-Figure 13 (subtask_curves): the test loss of every subtask against training step for a few
-widths of the width sweep, coloured by frequency rank.
+Figure 13 (subtask_curves): the test loss of every subtask against training step, coloured by
+frequency rank: the subtask run (many bits: long plateaus, abrupt drops) beside the widest net of
+the width sweep (the exponents' few bits: no plateau).
 """
 from __future__ import annotations
 
@@ -73,14 +74,21 @@ def scaling(points: pd.DataFrame, exponents: pd.DataFrame, alpha: float, png_pat
     save(fig, png_path)
 
 
-def subtask_curves(curves: pd.DataFrame, alpha: float, png_path, n_panels: int = 3) -> None:
-    """Test loss of each subtask against step, one panel per width (the widest `n_panels`)."""
-    widths = sorted(curves["width"].unique())[-n_panels:]
-    fig, axes = new_figure(ncols=len(widths), width=4.0, height=3.4)
-    n_tasks = int(curves["task"].max())
+def subtask_curves(runs: dict, alpha: float, png_path, sweep_panels: int = 1) -> None:
+    """Test loss of each subtask against step: one panel per width of the subtask run
+    (runs["subtask_run"] = (curves, n_bits)), then the widest `sweep_panels` widths of the width
+    sweep (runs["width_sweep"]), for contrast: few bits, no plateau."""
+    panels = []
+    for name, (curves, n_bits) in runs.items():
+        widths = sorted(curves["width"].unique())
+        if name == "width_sweep":
+            widths = widths[-sweep_panels:]
+        label = "subtask run" if name == "subtask_run" else "width sweep"
+        panels += [(f"{label}: width {w}, n = {n_bits} bits", curves[curves["width"] == w]) for w in widths]
+    fig, axes = new_figure(ncols=len(panels), width=4.0, height=3.4)
+    n_tasks = max(int(c["task"].max()) for c, _ in runs.values())
     colors = sequential_colors(n_tasks)
-    for ax, width in zip(axes[0], widths):
-        sub = curves[curves["width"] == width]
+    for ax, (title, sub) in zip(axes[0], panels):
         for task, g in sub.groupby("task", sort=True):
             g = g.sort_values("step")
             ax.plot(g["step"], g["loss"], color=colors[int(task) - 1], lw=1.0,
@@ -89,6 +97,6 @@ def subtask_curves(curves: pd.DataFrame, alpha: float, png_path, n_panels: int =
         ax.set_xlabel("training step")
         ax.set_ylabel("test loss of the subtask (nats)")
         ax.set_ylim(0, 1.15 * max(UNLEARNED_LOSS, float(sub["loss"].quantile(0.99))))
-        ax.set_title(f"width {width}, α+1 = {alpha + 1:g}")
-    axes[0][0].legend(loc="upper right", fontsize=7, title="rank 1 = most frequent", title_fontsize=7)
+        ax.set_title(f"{title}, α+1 = {alpha + 1:g}", fontsize=9)
+    axes[0][0].legend(loc="lower left", fontsize=7, title="rank 1 = most frequent", title_fontsize=7)
     save(fig, png_path)

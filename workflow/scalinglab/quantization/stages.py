@@ -67,16 +67,49 @@ def quantization_scaling(*, points: str, fits: str, png: str, alpha: float) -> N
     print(f"wrote {png} and its .pdf")
 
 
-def quantization_subtask_curves(*, curves: str, png: str, transitions: str, alpha: float) -> None:
-    """Figure 13: per-subtask learning curves of the main alpha's width sweep; their transitions."""
+def quantization_subtask_run(*, curves: str, alpha: float, n_tasks: int, n_bits: int, k: int, task_seed: int,
+                             seed: int, test_per_task: int, device: str, settings: dict, threads: int) -> None:
+    """One wide MLP on online batches of a task with many bits (long plateaus): the test loss of
+    every subtask every `curve_every` steps, the per-subtask learning curves of figure 13."""
+    import torch
+
+    from .task import SparseParityTask
+    from .train import train_width_sweep
+
+    torch.set_num_threads(threads)
+    try:
+        task = SparseParityTask(n_tasks, n_bits, k, alpha, seed=task_seed)
+    except ValueError as err:  # name the key: n_bits here is quantization.subtask_run.n_bits
+        raise ValueError(f"quantization.subtask_run (n_bits={n_bits}): {err}") from None
+    s = settings
+    _, _, curve_rows = train_width_sweep(task, [s["width"]], s["steps"], s["batch_size"], s["lr"], test_per_task,
+                                         seed=seed, log_every=s["log_every"], device=device,
+                                         curve_every=s["curve_every"])
+    table = pd.DataFrame(curve_rows, columns=["step", "width", "task", "frequency", "loss"])
+    write_csv(table.assign(sweep="subtask", alpha=alpha, n_bits=n_bits), curves)
+    log.info("wrote %s: %d subtasks, width %d, %d steps", curves, n_tasks, s["width"], s["steps"])
+
+
+def quantization_subtask_curves(*, curves: str, width_curves: str, png: str, transitions: str, alpha: float,
+                                n_bits: int, width_n_bits: int) -> None:
+    """Figure 13: per-subtask learning curves of the subtask run (many bits) beside the widest net
+    of the main alpha's width sweep (the exponents' task); the transitions of both."""
     from .curves import learning_order, learning_transitions
     from .figures import subtask_curves
 
-    table = pd.read_csv(curves)
-    if table.empty:
-        raise ValueError("quantization.width_sweep: no per-subtask curves were recorded; set "
-                         "curve_every to a step interval (e.g. 100)")
-    subtask_curves(table, alpha, png)
-    found = learning_transitions(table)
-    write_csv(found, transitions)
-    print(learning_order(found).to_string(index=False))
+    runs = {"subtask_run": (pd.read_csv(curves), n_bits), "width_sweep": (pd.read_csv(width_curves), width_n_bits)}
+    for name, (table, _) in runs.items():
+        if table.empty:
+            raise ValueError(f"quantization ({name}): no per-subtask curves were recorded; set "
+                             f"quantization.{'subtask_run' if name == 'subtask_run' else 'width_sweep'}"
+                             f".curve_every to a step interval (e.g. 100)")
+    subtask_curves(runs, alpha, png)
+    found = []
+    for name, (table, bits) in runs.items():
+        t = learning_transitions(table)
+        t.insert(0, "run", name)
+        t.insert(1, "n_bits", bits)
+        found.append(t)
+        print(name, f"n_bits={bits}")
+        print(learning_order(t).to_string(index=False))
+    write_csv(pd.concat(found, ignore_index=True), transitions)

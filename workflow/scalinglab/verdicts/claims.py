@@ -41,6 +41,8 @@ class Settings:
     niu_constant: float = 1.0
     niu_constant_tolerance: float = 0.1
     niu_max_log_patterns_per_dim: float = 0.1
+    abrupt_max_ratio: float = 1.0
+    abrupt_min_learned: int = 3
     extrapolation_max_error: float = 0.05
     min_coverage_points: int = 10
     coverage_confidence: float = 0.95
@@ -445,6 +447,35 @@ def quantization_exponents(exponents_csv, s: Settings) -> list[Verdict]:
                             reference=f"quantization model: {q} = {form} = {float(r[f'{q}_theory']):.3g}",
                             reference_value=r[f"{q}_theory"]))
     return out
+
+
+def quantization_abruptness(transitions_csv, s: Settings) -> list[Verdict]:
+    """Michaud et al.: each quantum is learned abruptly, a plateau at chance then a short drop.
+
+    Judged on the subtask run (`run == "subtask_run"` rows of subtask_transitions.csv, one per
+    learned subtask); the width sweep's widest net, on the exponents' task, is quoted beside it."""
+    t = pd.read_csv(transitions_csv)
+    run = t[t["run"] == "subtask_run"]
+    j = rules.abruptness_rule(run["start_step"], run["duration"], max_ratio=s.abrupt_max_ratio,
+                              min_learned=s.abrupt_min_learned)
+    ratio = run["drop_to_plateau"].to_numpy(float)
+    value, lo, hi = (np.quantile(ratio, [0.5, 0.25, 0.75]) if ratio.size else (nan, nan, nan))
+    bits = int(run["n_bits"].iloc[0]) if len(run) else None
+    sweep = t[t["run"] == "width_sweep"]
+    if len(sweep):
+        widest = sweep[sweep["width"] == sweep["width"].max()]
+        j = j._replace(detail=j.detail + f"; width sweep's widest net (width {int(widest['width'].iloc[0])}, "
+                       f"n = {int(widest['n_bits'].iloc[0])} bits): {len(widest)} learned, median "
+                       f"drop/plateau {widest['drop_to_plateau'].median():.3g}")
+    return [_row(j, claim_id="quantization_abrupt_learning", section="quantization", paper=MICHAUD,
+                 figure="quantization_subtask_curves",
+                 claim="Each subtask (quantum) is learned abruptly: its loss sits at chance, then drops "
+                       "to near zero in a short stretch of training.",
+                 paper_value="abrupt per-subtask drops after plateaus (Sec. 3, multitask sparse parity)",
+                 value=float(value), lo=float(lo), hi=float(hi),
+                 reference=(f"median drop/plateau (interval: interquartile range) of the subtask run"
+                            f"{f' (n = {bits} bits)' if bits else ''}, at most {s.abrupt_max_ratio:g}"),
+                 reference_value=s.abrupt_max_ratio)]
 
 
 # ---------------------------------------------------------------- predict

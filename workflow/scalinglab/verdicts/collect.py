@@ -23,6 +23,7 @@ INPUTS = {
     "chinchilla_irreducible": "fits/chinchilla_runs_irreducible.csv",
     "public": "fits/chinchilla_public_approach3.csv",
     "quantization": "quantization/exponents.csv",
+    "quantization_transitions": "quantization/subtask_transitions.csv",
     "extrapolation_runs": "predict/extrapolation_runs_summary.csv",
     "extrapolation_public": "predict/extrapolation_public_summary.csv",
     "capacity": "capacity/fit.json",
@@ -68,6 +69,8 @@ def collect(inputs: dict, s: Settings, log=print) -> list[Verdict]:
     one("public refit", ["public"], lambda: claims.public_refit(got["public"][0], s))
     one("quantization exponents", ["quantization"],
         lambda: claims.quantization_exponents(got["quantization"][0], s))
+    one("quantization abruptness", ["quantization_transitions"],
+        lambda: claims.quantization_abruptness(got["quantization_transitions"][0], s))
     for d in ("runs", "public"):
         one(f"extrapolation ({d})", [f"extrapolation_{d}"],
             lambda d=d: claims.extrapolation(got[f"extrapolation_{d}"][0], d, s))

@@ -255,3 +255,34 @@ def coverage_interval(covered: int, n: int, level: float = 0.95) -> tuple[float,
     ci = binomtest(int(covered), int(n)).proportion_ci(confidence_level=level, method="exact")
     return covered / n, float(ci.low), float(ci.high)
 
+
+
+def abruptness_rule(start_steps, durations, *, max_ratio: float, min_learned: int) -> Judgement:
+    """Michaud et al. 2023: each quantum (subtask) is learned abruptly, after a plateau.
+
+    For every learned subtask: `start_steps` = its last evaluation step at >= 90% of the chance
+    loss before it first reaches <= 10% of it, `durations` = the steps between the two
+    (`quantization.curves.learning_transitions`). ratio = duration / start_step, the drop against
+    the plateau before it (infinite with no plateau: a drop from step 0). Not identifiable with
+    fewer than `min_learned` learned subtasks; reproduced when the median ratio is at most
+    `max_ratio`; not reproduced otherwise.
+    """
+    rule = (f"median over learned subtasks of (steps from 90% to 10% of chance loss) / (steps before "
+            f"the drop) <= {max_ratio:g} -> reproduced; above -> not reproduced; fewer than "
+            f"{min_learned} learned subtasks -> not identifiable")
+    start = np.asarray(start_steps, dtype=float)
+    duration = np.asarray(durations, dtype=float)
+    if start.shape != duration.shape:
+        raise ValueError(f"abruptness_rule: {start.size} start steps but {duration.size} durations")
+    keep = np.isfinite(start) & np.isfinite(duration)
+    start, duration = start[keep], duration[keep]
+    if start.size < min_learned:
+        return Judgement(NOT_IDENTIFIABLE, f"{start.size} learned subtask(s), need {min_learned}", rule)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(start > 0, duration / np.where(start > 0, start, 1.0), math.inf)
+    median = float(np.median(ratio))
+    text = (f"{start.size} learned subtasks, median drop/plateau {median:.3g} "
+            f"(each: {', '.join(f'{r:.2g}' for r in ratio)}); median drop {np.median(duration):g} steps "
+            f"after a median plateau of {np.median(start):g}")
+    verdict = REPRODUCED if median <= max_ratio else NOT_REPRODUCED
+    return Judgement(verdict, f"{text}: {'abrupt' if verdict == REPRODUCED else 'gradual'}", rule)

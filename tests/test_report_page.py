@@ -54,7 +54,8 @@ def test_caption_with_a_missing_key_fails_in_one_line():
 
 def test_report_categories_sort_in_paper_order_as_snakemakes_menu_sorts_them():
     """Snakemake's report menu orders categories by string comparison (menu.js: localeCompare)."""
-    ids = ["reading", "verdicts", "niu", "kaplan", "chinchilla", "quantization", "predict", "health"]
+    ids = ["reading", "verdicts", "niu", "kaplan", "chinchilla", "muennighoff", "quantization", "predict",
+           "health"]
     names = [report_category(i) for i in ids]
     assert sorted(names) == names
     assert names[2] == "1 Niu et al. 2024" and names[0] == "0 Reading page"

@@ -185,3 +185,27 @@ def test_only_this_workflows_benchmarks_count(tmp_path, monkeypatch):
         benchmark_patterns=[r"results/benchmarks/train/(?P<experiment>.+)/(?P<run>.+)\.tsv$"])
     text = " ".join(out.read_text().split())
     assert "1.00 h wall time over 1 benchmarked jobs" in text
+
+
+def test_a_runs_tables_analyses_record_is_in_the_header(tmp_path, monkeypatch):
+    """With fits.runs.source: table the header names the table and, per analysis, ran or skipped
+    and why (rule fits_runs_table_analyses' CSV)."""
+    from scalinglab.report.stages import report_reading_page
+
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame([dict(analysis="Approach 3", status="ran", reason="12 single-epoch runs at 4 sizes"),
+                  dict(analysis="Approach 2", status="skipped",
+                       reason="no budget column: runs are not grouped on nominal FLOP budgets")]
+                 ).to_csv("record.csv", index=False)
+    methods = {k: "?" for k in ("flops_convention", "fit_params", "fit_loss", "huber_delta",
+                                "bootstrap_samples", "interval_level", "approach1_grid", "quanta_level")}
+    common = dict(files=[], captions=[], verdicts=[], templates=[], entries=[], config={}, configfiles=[],
+                  data_source="synthetic", benchmarks="results/benchmarks", methods=methods,
+                  benchmark_patterns=[])
+    text = " ".join(report_reading_page(page="with.html", runs_table="my_runs.csv",
+                                        runs_table_analyses=["record.csv"], **common).read_text().split())
+    assert "read from the runs table <code>my_runs.csv</code>" in text
+    assert "<strong>Approach 2</strong>: skipped &mdash; no budget column" in text
+    assert "<strong>Approach 3</strong>: ran &mdash; 12 single-epoch runs at 4 sizes" in text
+    plain = report_reading_page(page="without.html", **common).read_text()
+    assert "read from the runs table" not in plain

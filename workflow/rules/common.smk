@@ -543,5 +543,9 @@ def report_reading_page_input(wildcards):
         files=[e["path"] for e in entries],
         captions=sorted({e["caption"] for e in entries if e["caption"]}),
         verdicts=verdicts_csv(),
+        # with a runs table, the header lists which analyses ran and why the rest did not
+        runs_table_analyses=(
+            [rules.fits_runs_table_analyses.output.table] if RUNS_TABLE else []
+        ),
         templates=[f"{REPORT_TEMPLATES}/page.html.j2", f"{REPORT_TEMPLATES}/page.css"],
     )

@@ -245,12 +245,8 @@ rule fits_runs_table_analyses:
     input:
         runs_table=RUNS_TABLE,
     output:
-        table=report(
-            f"{FITS}/runs_table_analyses.csv",
-            caption="../report/fits_runs_table_analyses.rst",
-            category=CHINCHILLA_CAT,
-            labels={"table": "runs table: analyses ran / skipped"},
-        ),
+        # the reading page's header lists it (rules/report.smk)
+        table=f"{FITS}/runs_table_analyses.csv",
     log:
         f"{RESULTS}/logs/fits/fits_runs_table_analyses.log",
     conda:

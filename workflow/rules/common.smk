@@ -339,7 +339,9 @@ def data_constrained_summaries(wildcards=None):
     if RUNS_TABLE or not data_constrained_configured():
         return []
     return [
-        s for e in config["fits"]["data_constrained_experiments"] for s in run_summaries(e)
+        s
+        for e in config["fits"]["data_constrained_experiments"]
+        for s in run_summaries(e)
     ]
 
 

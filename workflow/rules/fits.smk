@@ -185,7 +185,8 @@ rule fits_export_runs_table:
 
 rule fits_data_constrained_runs:
     """Muennighoff et al. 2023's R_D* (R_N* where identified) on the runs that repeat data: the
-    pipeline's (fits.data_constrained_experiments) or a runs table's (fits.runs.source: table)."""
+    pipeline's (fits.data_constrained_experiments) or a runs table's (fits.runs.source: table).
+    """
     input:
         summaries=data_constrained_summaries,
         runs_table=RUNS_TABLE,

@@ -190,13 +190,32 @@ def test_workflow_reads_the_table_instead_of_training(repo, pipeline, tmp_path):
         cfg.write_text(yaml.safe_dump({"fits": {"runs": {"source": "table", "table": str(path)}}}))
         cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run", "--quiet", "rules", "--nolock",
                "--snakefile", str(repo / "Snakefile"), "--configfile", str(repo / "workflow/config/demo.yaml"),
-               str(cfg), "--", "fits_chinchilla_runs", "fits_kaplan_runs", "predict_extrapolation_runs"]
+               str(cfg), "--", "fits_chinchilla_runs", "fits_kaplan_runs", "predict_extrapolation_runs",
+               "fits_runs_table_analyses"]
         return subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=300)
 
     good = dry_run(table)
     assert good.returncode == 0, good.stderr[-2000:]
     assert "fits_chinchilla_runs" in good.stdout and "train" not in good.stdout.split()
+    assert "fits_runs_table_analyses" in good.stdout
     assert "prepare_data" not in good.stdout
     refused = dry_run(bad)
     assert refused.returncode != 0
     assert "tokens below parameters by orders of magnitude" in refused.stderr + refused.stdout
+
+
+def test_the_analyses_record_says_what_ran_and_why_the_rest_did_not(pipeline, tmp_path):
+    """What the reading page shows for a runs table (rule fits_runs_table_analyses)."""
+    from scalinglab.fits.stages import fits_runs_table_analyses
+
+    _, _, sizes, summaries, metrics = pipeline
+    finals = export_runs_table(summaries, metrics).groupby("run").tail(1).drop(columns="budget")
+    finals.to_csv(tmp_path / "finals.csv", index=False)
+    fits_runs_table_analyses(runs_table=[str(tmp_path / "finals.csv")], table=str(tmp_path / "record.csv"))
+    record = pd.read_csv(tmp_path / "record.csv").set_index("analysis")
+    assert list(record.columns) == ["status", "reason"]
+    assert record.loc["Approach 3", "status"] == "ran"
+    assert record.loc["Approach 1", "status"] == "skipped"
+    assert "final losses alone give no envelope" in record.loc["Approach 1", "reason"]
+    assert record.loc["Approach 2", "reason"] == "no budget column: runs are not grouped on nominal FLOP budgets"
+    assert record.loc["Data-constrained R_D*", "reason"] == "no unique_tokens or epochs column"

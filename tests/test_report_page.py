@@ -54,7 +54,8 @@ def test_caption_with_a_missing_key_fails_in_one_line():
 
 def test_report_categories_sort_in_paper_order_as_snakemakes_menu_sorts_them():
     """Snakemake's report menu orders categories by string comparison (menu.js: localeCompare)."""
-    ids = ["reading", "verdicts", "niu", "kaplan", "chinchilla", "quantization", "predict", "health"]
+    ids = ["reading", "verdicts", "niu", "kaplan", "chinchilla", "muennighoff", "quantization", "predict",
+           "health"]
     names = [report_category(i) for i in ids]
     assert sorted(names) == names
     assert names[2] == "1 Niu et al. 2024" and names[0] == "0 Reading page"
@@ -206,3 +207,27 @@ def test_figures_are_shown_at_one_scale(tmp_path):
     assert widths[12.0] == 12 * FIGURE_CSS_PX_PER_INCH
     (tmp_path / "f.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     assert figure_css_width(tmp_path / "f.svg") is None
+
+
+def test_a_runs_tables_analyses_record_is_in_the_header(tmp_path, monkeypatch):
+    """With fits.runs.source: table the header names the table and, per analysis, ran or skipped
+    and why (rule fits_runs_table_analyses' CSV)."""
+    from scalinglab.report.stages import report_reading_page
+
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame([dict(analysis="Approach 3", status="ran", reason="12 single-epoch runs at 4 sizes"),
+                  dict(analysis="Approach 2", status="skipped",
+                       reason="no budget column: runs are not grouped on nominal FLOP budgets")]
+                 ).to_csv("record.csv", index=False)
+    methods = {k: "?" for k in ("flops_convention", "fit_params", "fit_loss", "huber_delta",
+                                "bootstrap_samples", "interval_level", "approach1_grid", "quanta_level")}
+    common = dict(files=[], captions=[], verdicts=[], templates=[], entries=[], config={}, configfiles=[],
+                  data_source="synthetic", benchmarks="results/benchmarks", methods=methods,
+                  benchmark_patterns=[])
+    text = " ".join(report_reading_page(page="with.html", runs_table="my_runs.csv",
+                                        runs_table_analyses=["record.csv"], **common).read_text().split())
+    assert "read from the runs table <code>my_runs.csv</code>" in text
+    assert "<strong>Approach 2</strong>: skipped &mdash; no budget column" in text
+    assert "<strong>Approach 3</strong>: ran &mdash; 12 single-epoch runs at 4 sizes" in text
+    plain = report_reading_page(page="without.html", **common).read_text()
+    assert "read from the runs table" not in plain

@@ -22,12 +22,16 @@ FITS_FIGURES = {"fits_chinchilla_fig3_isoflop": 1, "fits_chinchilla_fig4_contour
 PLAN = {"predict_plan": 1, "predict_plan_figure": 1}  # the plan reads the fitted tables
 # The verdicts read every analysis' outputs except the energy landscapes and the plan.
 VERDICTS = {"verdicts": 1}
-AFTER_TRAINING = {"fits_chinchilla_runs": 1, "fits_kaplan_runs": 1, **FITS_FIGURES, "memory_distances": 3,
+# Muennighoff et al. 2023's R_D* reads the repeated_data and isoflop runs (fits.data_constrained_experiments).
+DATA_CONSTRAINED = {"fits_data_constrained_runs": 1, "fits_data_constrained_figure": 1}
+AFTER_TRAINING = {"fits_chinchilla_runs": 1, "fits_kaplan_runs": 1, **FITS_FIGURES, **DATA_CONSTRAINED,
+                  "memory_distances": 3,
                   "memory_fig2_distances": 1, "memory_fig3_data_fraction": 1, "predict_extrapolation_runs": 1,
                   "predict_extrapolation_figure": 1, "report_expected_loss_bands": 1, **PLAN, **VERDICTS}
 # The demo's training runs: data_fraction 1 model x 3 fractions, isoflop 6 x 4 budgets, kaplan 5 x 3
-# fractions; the preflight checks each experiment's settings against the prepared tokens.
-RUNS, KAPLAN_RUNS, EXPERIMENTS = 42, 15, 3
+# fractions, repeated_data 1 x 3 fractions x 3 budgets; the preflight checks each experiment's
+# settings against the prepared tokens.
+RUNS, KAPLAN_RUNS, EXPERIMENTS = 51, 15, 4
 
 CASES = {  # --config value -> {rule: jobs} the dry run plans
     "data={synthetic: {alpha: 0.6}}": {"prepare_data": 1, "train_preflight": EXPERIMENTS, "train": RUNS,
@@ -42,7 +46,7 @@ CASES = {  # --config value -> {rule: jobs} the dry run plans
                                                      **VERDICTS},
     # the capacity exponent's interval is at fits.interval_level too
     "fits={interval_level: 0.9}": {"fits_chinchilla_public": 1, "fits_chinchilla_runs": 1, "fits_kaplan_runs": 1,
-                                   "fits_chinchilla_public_refit": 1, **FITS_FIGURES, **PLAN,
+                                   "fits_chinchilla_public_refit": 1, **FITS_FIGURES, **DATA_CONSTRAINED, **PLAN,
                                    "capacity_fit": 1, "capacity_figure": 1, **VERDICTS},
     "quantization={fit: {level: 0.9}}": {"quantization_fit": 1, "quantization_scaling": 1, **VERDICTS},
     "quantization={width_sweep: {steps: 100}}": {"quantization_sweep": 3, "quantization_fit": 1,

@@ -532,3 +532,49 @@ def test_runs_above_floor_claim(tmp_path):
     assert claims.runs_above_floor([], tmp_path / "val.json", S) == []
     # "not identifiable": no run to check
     assert rules.all_pass({}, "run").verdict == NI
+
+
+# ---------------------------------------------------------------- Muennighoff (data-constrained)
+
+def _half_life_fit(tmp_path, name, R_D, lo, hi, R_N=None, n_lo=math.nan, n_hi=math.nan):
+    p = tmp_path / f"{name}.json"
+    p.write_text(json.dumps(dict(R_D_star=R_D, lo=lo, hi=hi, level=0.8, n_repeated=6, R_N_star=R_N,
+                                 R_N_lo=n_lo, R_N_hi=n_hi, R_N_identified=R_N is not None,
+                                 R_N_reason="" if R_N is not None else
+                                 "R_N* not identified: the repeated runs have at most 1 model size(s)",
+                                 published_R_D_star=15.4, published_R_N_star=5.3)))
+    return str(p)
+
+
+@pytest.mark.parametrize("R_D, lo, hi, expected", [
+    (14.0, 11.0, 18.0, R),     # the interval holds 15.4
+    (3.85, 2.06, 6.84, NR),    # the demo's: lies below 15.4
+    (30.0, 24.0, 36.0, NR),    # lies above
+    (9.0, 2.0, 30.0, NI),      # wider than 15.4 itself
+    (9.0, math.nan, math.nan, NI),  # no interval (no bootstrap replicate)
+])
+def test_repeated_data_half_life_against_the_published_value(tmp_path, R_D, lo, hi, expected):
+    rows = {r.claim_id: r for r in claims.repeated_data_half_life(_half_life_fit(tmp_path, "f", R_D, lo, hi), S)}
+    row = rows["muennighoff_R_D_star"]
+    assert row.verdict == expected and row.reference_value == 15.4 and row.section == "muennighoff"
+    assert (row.value, row.lo) == (R_D, lo) or math.isnan(lo)
+    n = rows["muennighoff_R_N_star"]
+    assert n.verdict == NI and n.detail.startswith("R_N* not identified") and math.isnan(n.value)
+
+
+@pytest.mark.parametrize("R_N, n_lo, n_hi, expected", [(5.0, 4.0, 7.0, R), (1.2, 0.9, 1.6, NR),
+                                                       (5.0, 0.5, 40.0, NI)])
+def test_a_fitted_R_N_star_is_judged_by_the_interval_rule(tmp_path, R_N, n_lo, n_hi, expected):
+    path = _half_life_fit(tmp_path, "f", 14.0, 11.0, 18.0, R_N, n_lo, n_hi)
+    rows = {r.claim_id: r for r in claims.repeated_data_half_life(path, S)}
+    assert rows["muennighoff_R_N_star"].verdict == expected
+    assert rows["muennighoff_R_N_star"].value == R_N
+
+
+def test_collect_reads_the_data_constrained_fit(tmp_path):
+    logged = []
+    rows = collect(dict(data_constrained=_half_life_fit(tmp_path, "f", 3.85, 2.06, 6.84)), S, log=logged.append)
+    assert [r.claim_id for r in rows] == ["muennighoff_R_D_star", "muennighoff_R_N_star"]
+    assert not any("repeated data" in line for line in logged)
+    collect({}, S, log=logged.append)
+    assert any(line.startswith("left out repeated data (R_D*): not configured") for line in logged)

@@ -71,6 +71,7 @@ QUESTION_FORMATION = f"{RESULTS}/question_formation"
 FITS = f"{RESULTS}/fits"
 KAPLAN_CAT = report_category("kaplan")
 CHINCHILLA_CAT = report_category("chinchilla")
+DATA_CONSTRAINED_CAT = report_category("muennighoff")
 
 
 # The copy of the public points shipped inside the package (its source: fits/data/README.md).
@@ -326,6 +327,24 @@ def chinchilla_run_metrics(wildcards=None):
     )
 
 
+def data_constrained_configured():
+    """The data-constrained fit runs on the pipeline's runs when every experiment it reads
+    (fits.data_constrained_experiments: the one that repeats data, and the single-epoch runs of the
+    same recipe) is configured."""
+    names = config["fits"]["data_constrained_experiments"]
+    return bool(names) and all(e in config["experiments"] for e in names)
+
+
+def data_constrained_summaries(wildcards=None):
+    if RUNS_TABLE or not data_constrained_configured():
+        return []
+    return [
+        s
+        for e in config["fits"]["data_constrained_experiments"]
+        for s in run_summaries(e)
+    ]
+
+
 # ---- quantization
 
 
@@ -422,6 +441,12 @@ def verdicts_input(wildcards):
             allocation=rules.fits_chinchilla_runs.output.allocation,
             chinchilla_irreducible=rules.fits_chinchilla_runs.output.irreducible,
         )
+    if (
+        RUNS_TABLE_ANALYSES.get("Data-constrained R_D*")
+        if RUNS_TABLE
+        else data_constrained_configured()
+    ):
+        inputs["data_constrained"] = rules.fits_data_constrained_runs.output.fit
     for d in predict_datasets():
         inputs[f"extrapolation_{d}"] = f"{PREDICT}/extrapolation_{d}_summary.csv"
     capacity = declared_output(f"{RESULTS}/capacity/fit.json")
@@ -521,5 +546,9 @@ def report_reading_page_input(wildcards):
         files=[e["path"] for e in entries],
         captions=sorted({e["caption"] for e in entries if e["caption"]}),
         verdicts=verdicts_csv(),
+        # with a runs table, the header lists which analyses ran and why the rest did not
+        runs_table_analyses=(
+            [rules.fits_runs_table_analyses.output.table] if RUNS_TABLE else []
+        ),
         templates=[f"{REPORT_TEMPLATES}/page.html.j2", f"{REPORT_TEMPLATES}/page.css"],
     )

@@ -12,6 +12,8 @@ localrules:
     fits_chinchilla_fig3_isoflop,
     fits_chinchilla_fig4_contours,
     fits_chinchilla_public_refit,
+    fits_data_constrained_figure,
+    fits_runs_table_analyses,
 
 
 rule fits_fetch_chinchilla_points:
@@ -183,21 +185,75 @@ rule fits_export_runs_table:
 
 
 rule fits_data_constrained_runs:
-    """Muennighoff et al. 2023's R_D* on a runs table whose runs repeat data (fits.runs.source: table)."""
+    """Muennighoff et al. 2023's R_D* (R_N* where identified) on the runs that repeat data: the
+    pipeline's (fits.data_constrained_experiments) or a runs table's (fits.runs.source: table).
+    """
     input:
+        summaries=data_constrained_summaries,
         runs_table=RUNS_TABLE,
     output:
-        table=f"{FITS}/data_constrained_runs.csv",
+        table=report(
+            f"{FITS}/data_constrained_runs.csv",
+            caption="../report/fits_data_constrained_table.rst",
+            category=DATA_CONSTRAINED_CAT,
+            labels={"table": "own runs: R_D* and the single-epoch law"},
+        ),
         fit=f"{FITS}/data_constrained_runs_fit.json",
+        points=f"{FITS}/data_constrained_runs_points.csv",
     log:
         f"{RESULTS}/logs/fits/fits_data_constrained_runs.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fits/fits_data_constrained_runs.tsv"
     conda:
         ANALYSIS_ENV
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
+        n_column=config["fits"]["params"],
+        loss_column=config["fits"]["loss"],
         huber_delta=config["fits"]["huber_delta"],
         bootstrap_samples=config["fits"]["bootstrap_samples"],
         interval_level=config["fits"]["interval_level"],
         seed=config["seed"],
+        loss_units=config["fits"]["runs"]["loss_units"],
+    script:
+        STAGE
+
+
+rule fits_data_constrained_figure:
+    """Figure 14: loss against tokens seen per unique-token budget, and D' against epochs
+    (Muennighoff et al. 2023, Figs. 2-3)."""
+    input:
+        fit=rules.fits_data_constrained_runs.output.fit,
+        points=rules.fits_data_constrained_runs.output.points,
+    output:
+        figure=report(
+            figure("fits_data_constrained"),
+            caption="../report/fits_data_constrained.rst",
+            category=DATA_CONSTRAINED_CAT,
+            labels={"figure": "14 repeated data (Muennighoff Figs. 2-3)"},
+        ),
+    log:
+        f"{RESULTS}/logs/fits/fits_data_constrained_figure.log",
+    conda:
+        ANALYSIS_ENV
+    script:
+        STAGE
+
+
+rule fits_runs_table_analyses:
+    """Which analyses a runs table identifies and why the others are skipped."""
+    input:
+        runs_table=RUNS_TABLE,
+    output:
+        # the reading page's header lists it (rules/report.smk)
+        table=f"{FITS}/runs_table_analyses.csv",
+    log:
+        f"{RESULTS}/logs/fits/fits_runs_table_analyses.log",
+    conda:
+        ANALYSIS_ENV
+    params:
         loss_units=config["fits"]["runs"]["loss_units"],
     script:
         STAGE
@@ -348,8 +404,10 @@ if RUNS_TABLE:
     # A runs table: the fits its contents identify (scalinglab.fits.runs_table.analyses).
     if RUNS_TABLE_ANALYSES["Kaplan forms"]:
         ALL_TARGETS.extend(rules.fits_kaplan_runs.output)
+    ALL_TARGETS.extend(rules.fits_runs_table_analyses.output)
     if RUNS_TABLE_ANALYSES["Data-constrained R_D*"]:
         ALL_TARGETS.extend(rules.fits_data_constrained_runs.output)
+        ALL_TARGETS.extend(rules.fits_data_constrained_figure.output)
     if RUNS_TABLE_ANALYSES["Approach 3"]:
         ALL_TARGETS.extend(rules.fits_chinchilla_runs.output)
         ALL_TARGETS.extend(rules.fits_chinchilla_fig4_contours.output)
@@ -366,3 +424,6 @@ if not RUNS_TABLE and fit_experiment("isoflop_experiment") in config["experiment
         rules.fits_chinchilla_fig3_isoflop.output
         + rules.fits_chinchilla_fig4_contours.output
     )
+if not RUNS_TABLE and data_constrained_configured():
+    ALL_TARGETS.extend(rules.fits_data_constrained_runs.output)
+    ALL_TARGETS.extend(rules.fits_data_constrained_figure.output)

@@ -71,6 +71,7 @@ rule report_reading_page:
         config=config,
         configfiles=report_configfiles(),
         data_source=config["data"]["source"],
+        runs_table=RUNS_TABLE[0] if RUNS_TABLE else None,
         benchmarks=f"{RESULTS}/benchmarks",
         # only this workflow's benchmark files count (not those a renamed rule left behind)
         benchmark_patterns=lambda wc: sorted(

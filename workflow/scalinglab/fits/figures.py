@@ -406,3 +406,61 @@ def chinchilla_public_refit(N, D, L, fit: dict, bootstrap: pd.DataFrame, level: 
                  title="compute-optimal tokens per parameter")
     legend_below(ax_ratio, fontsize=8)
     return fig
+
+
+# ---- Muennighoff et al. 2023 (data-constrained scaling)
+
+
+def muennighoff_data_constrained(fit: dict, points: pd.DataFrame):
+    """Muennighoff et al. 2023's Figs. 2-3 in miniature. Left: final loss against tokens seen for
+    each unique-token budget U (markers: runs; lines: L(N, D') with the fitted R_D*, at each model
+    size that repeats). Right: effective data D'/U against epochs, fitted R_D* (band: its bootstrap
+    interval) and the published 15.4, with each repeated run's D' read off the single-epoch law."""
+    from .data_constrained import effective_data
+
+    law = _law(ChinchillaLaw, fit["law"])
+    R, lo, hi = fit["R_D_star"], fit["lo"], fit["hi"]
+    fig, axes = new_figure(2, 1, width=5.2, height=4.2)
+    ax, ax2 = axes[0, 0], axes[0, 1]
+    sizes = sorted(points.loc[points["repeats"].astype(bool), "N"].unique())
+    points = points[points["N"].isin(sizes)]  # the single-epoch runs at other sizes pin only the law
+    budgets = sorted(points["U"].unique())
+    colors = dict(zip(budgets, sequential_colors(len(budgets), "viridis")))
+    styles = dict(zip(sizes, ["-", "--", ":", "-."] * 4))
+    for u in budgets:
+        at = points[points["U"] == u]
+        label = f"U = {u:.3g} unique tokens"
+        ax.scatter(at["D"], at["L"], color=colors[u], s=22, zorder=3, label=label)
+        for n in sizes:
+            D = np.geomspace(points["D"].min() / 1.5, points["D"].max() * 1.5, 200)
+            L = chinchilla_loss(n, effective_data(u, D, R), law)
+            ax.plot(D, L, color=colors[u], ls=styles[n], lw=1.3)
+    for n in sizes:
+        ax.plot([], [], color="0.3", ls=styles[n], label=f"fitted law, N = {n:,.0f}")
+    ax.set_xscale("log")
+    ax.set(xlabel="tokens seen D", ylabel="final validation loss (nats/token)",
+           title="loss against tokens seen")
+    legend_below(ax, ncols=1, fontsize=8)
+
+    epochs = np.geomspace(1, max(64.0, float(points["epochs"].max()) * 1.5), 200)
+    fitted = effective_data(1.0, epochs, R)
+    ax2.plot(epochs, epochs, color="0.6", ls=":", lw=1.2, label="repeated = new (D' = D)")
+    ax2.plot(epochs, effective_data(1.0, epochs, fit["published_R_D_star"]), color=PALETTE[1], ls="--",
+             label=f"published R_D* = {fit['published_R_D_star']:g} (Muennighoff et al. 2023)")
+    if np.isfinite(lo) and np.isfinite(hi):
+        ax2.fill_between(epochs, effective_data(1.0, epochs, lo), effective_data(1.0, epochs, hi),
+                         color=PALETTE[0], alpha=0.2, lw=0,
+                         label=f"{fit['level']:.0%} interval [{lo:.3g}, {hi:.3g}]")
+    ax2.plot(epochs, fitted, color=PALETTE[0], lw=2, label=f"fitted R_D* = {R:.3g}")
+    rep = points[points["repeats"].astype(bool)]
+    # Each run's own D': the single-epoch law solved for D at the run's loss (where it can be).
+    excess = rep["L"] - law.E - law.A / rep["N"] ** law.alpha
+    D_obs = np.where(excess > 0, (law.B / excess.clip(lower=1e-12)) ** (1 / law.beta), np.nan)
+    for u in sorted(rep["U"].unique()):
+        at = (rep["U"] == u).to_numpy()
+        ax2.scatter(rep["epochs"][at], D_obs[at] / u, color=colors[u], s=22, zorder=3)
+    loglog(ax2)
+    ax2.set(xlabel="epochs D / U", ylabel="effective data D' / U",
+            title="value of repeated data")
+    legend_below(ax2, ncols=1, fontsize=8)
+    return fig

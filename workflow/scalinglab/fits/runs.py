@@ -18,8 +18,9 @@ SUMMARY_KEYS = ("run", "model", "fraction", "seed", "budget", "tokens", "steps",
 METRIC_COLUMNS = ("step", "tokens", "flops", "val_loss")
 
 
-def read_summaries(paths: list[str | os.PathLike]) -> pd.DataFrame:
-    """One row per run with the summary keys the fits use; a clear error on a missing key."""
+def read_summaries(paths: list[str | os.PathLike], extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per run with the summary keys the fits use (and `extra` ones); a clear error on a
+    missing key."""
     if not paths:
         raise FitInputError("no training runs given; the experiment has no runs in the config")
     rows = []
@@ -28,10 +29,10 @@ def read_summaries(paths: list[str | os.PathLike]) -> pd.DataFrame:
             s = json.loads(Path(p).read_text())
         except (OSError, json.JSONDecodeError) as err:
             raise FitInputError(f"{p}: unreadable run summary ({err})") from None
-        missing = [k for k in SUMMARY_KEYS if k not in s]
+        missing = [k for k in SUMMARY_KEYS + tuple(extra) if k not in s]
         if missing:
             raise FitInputError(f"{p}: run summary lacks {missing} (see README 'File formats')")
-        row = {k: s[k] for k in SUMMARY_KEYS}
+        row = {k: s[k] for k in SUMMARY_KEYS + tuple(extra)}
         row["path"] = str(p)
         rows.append(row)
     df = pd.DataFrame(rows)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import FitInputError
+from .data_constrained import min_single_epoch_runs
 from .envelope import LearningCurve
 
 REQUIRED = ("run", "params", "params_convention", "tokens", "loss")
@@ -41,7 +42,6 @@ MIN_RUNS_APPROACH3 = 8
 MIN_CURVE_POINTS = 3
 MIN_BUDGETS, MIN_RUNS_PER_BUDGET = 2, 3
 MIN_SIZES_KAPLAN = 3
-MIN_SINGLE_EPOCH_DATA_CONSTRAINED = 6  # Approach 3's five parameters, plus one
 
 
 def read_runs_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -205,13 +205,18 @@ def analyses(t: pd.DataFrame) -> list[dict]:
     out.append(dict(analysis="Kaplan L(C_min), L(N, S)", ran=curves >= 2,
                     reason="needs learning curves from >= 2 runs"))
     known = fin[np.isfinite(fin["unique_tokens"])]
-    repeats = int((known["tokens"] > known["unique_tokens"] * (1 + 1e-9)).sum())
-    once = len(known) - repeats
+    rep = known["tokens"] > known["unique_tokens"] * (1 + 1e-9)
+    repeats = int(rep.sum())
+    # The law under R_D* comes from the single-epoch runs at the sizes that repeat
+    # (scalinglab.fits.data_constrained.fit_half_life_on_runs).
+    once_rows = known[~rep & known["params"].isin(known.loc[rep, "params"])]
+    once, n_sizes_once = len(once_rows), once_rows["params"].nunique()
+    need = min_single_epoch_runs(n_sizes_once)
     out.append(dict(analysis="Data-constrained R_D*",
-                    ran=repeats >= 2 and once >= MIN_SINGLE_EPOCH_DATA_CONSTRAINED,
+                    ran=repeats >= 2 and once >= need,
                     reason=("no unique_tokens or epochs column" if known.empty else
-                            f"{repeats} runs repeat data and {once} do not (needs >= 2 and >= "
-                            f"{MIN_SINGLE_EPOCH_DATA_CONSTRAINED}: the law from single-epoch runs)")))
+                            f"{repeats} runs repeat data and {once} at their sizes do not (needs >= 2, "
+                            f"and >= {need} single-epoch runs at {n_sizes_once} size(s) for the law)")))
     return out
 
 

@@ -175,27 +175,63 @@ def fits_chinchilla_public_refit(*, points: str, fit: str, bootstrap: str, figur
                                               level=interval_level), figure)
 
 
-def fits_data_constrained_runs(*, runs_table: list, fit: str, table: str, huber_delta: float,
-                               bootstrap_samples: int, interval_level: float, seed: int,
-                               loss_units: str = "nats") -> None:
-    """Muennighoff et al. 2023's R_D* on a runs table with unique tokens, beside the published 15.4."""
+def fits_data_constrained_runs(*, summaries: list, runs_table: list, fit: str, table: str, points: str,
+                               n_column: str, loss_column: str, huber_delta: float, bootstrap_samples: int,
+                               interval_level: float, seed: int, loss_units: str = "nats") -> None:
+    """Muennighoff et al. 2023's R_D* (and R_N* where identified) on the pipeline's runs that repeat
+    data (fits.data_constrained_experiments) or on a runs table with unique tokens, beside the
+    published 15.4 and 5.3."""
     from dataclasses import asdict
 
-    from .checks import FitInputError
-    from .data_constrained import MUENNIGHOFF_2023, fit_half_life_on_runs
+    from .data_constrained import (MUENNIGHOFF_2023, RULE, data_constrained_loss, effective_data,
+                                   fit_half_life_on_runs, summary_points)
     from .runs_table import repetition_points
 
-    if not runs_table:
-        raise FitInputError("fits_data_constrained_runs reads a runs table: set fits.runs.source: table "
-                            "and fits.runs.table")
-    law, result = fit_half_life_on_runs(repetition_points(_table(runs_table, loss_units)), delta=huber_delta,
-                                        n_boot=bootstrap_samples, level=interval_level, seed=seed)
-    published = MUENNIGHOFF_2023["R_D_star"]
+    if runs_table:
+        pts = repetition_points(_table(runs_table, loss_units))
+        source = f"runs table {runs_table[0]}"
+    else:
+        pts = summary_points(read_summaries(summaries, extra=("train_tokens_available",)), n_column,
+                             loss_column)
+        source = "the pipeline's runs"
+    law, result = fit_half_life_on_runs(pts, delta=huber_delta, n_boot=bootstrap_samples,
+                                        level=interval_level, seed=seed)
+    pts = pts.assign(D_effective=effective_data(pts["U"], pts["D"], result.R_D_star),
+                     predicted=data_constrained_loss(pts["N"], pts["D"], pts["U"], law, result.R_D_star,
+                                                     result.R_N_star))
+    pub = MUENNIGHOFF_2023
     write_json(dict(R_D_star=result.R_D_star, lo=result.lo, hi=result.hi, level=result.level,
                     n_points=result.n_points, n_repeated=result.n_repeated, R_N_star=result.R_N_star,
-                    published_R_D_star=published, law=asdict(law)), fit)
-    out = pd.DataFrame([dict(fit="own runs, data-constrained", parameter="R_D_star", fitted=result.R_D_star,
-                             lo=result.lo, hi=result.hi, level=result.level,
-                             **{"Muennighoff et al. 2023": published})])
+                    R_N_lo=result.R_N_lo, R_N_hi=result.R_N_hi, R_N_identified=result.R_N_star is not None,
+                    R_N_reason=result.R_N_reason, published_R_D_star=pub["R_D_star"],
+                    published_R_N_star=pub["R_N_star"], law=asdict(law), source=source, rule=RULE,
+                    n_bootstrap=int(result.samples.size)), fit)
+    rows = [dict(fit="own runs, data-constrained", parameter="R_D_star", fitted=result.R_D_star,
+                 lo=result.lo, hi=result.hi, level=result.level, note=f"{result.n_repeated} runs repeat",
+                 **{"Muennighoff et al. 2023": pub["R_D_star"]}),
+            dict(fit="own runs, data-constrained", parameter="R_N_star",
+                 fitted=result.R_N_star if result.R_N_star is not None else float("nan"),
+                 lo=result.R_N_lo, hi=result.R_N_hi, level=result.level, note=result.R_N_reason,
+                 **{"Muennighoff et al. 2023": pub["R_N_star"]})]
+    rows += [dict(fit="single-epoch runs, Approach 3", parameter=k, fitted=getattr(law, k), lo=float("nan"),
+                  hi=float("nan"), level=float("nan"), note="the law R_D* is fitted under",
+                  **{"Muennighoff et al. 2023": float("nan")}) for k in ("E", "A", "B", "alpha", "beta")]
+    out = pd.DataFrame(rows)
     write_csv(out, table, FLOAT_FORMAT)
-    print(_tables_text([out]))
+    write_csv(pts, points, FLOAT_FORMAT)
+    print(_tables_text([out, pts]))
+
+
+def fits_data_constrained_figure(*, fit: str, points: str, figure: str) -> None:
+    save(figures.muennighoff_data_constrained(_read_fit(fit), pd.read_csv(points)), figure)
+
+
+def fits_runs_table_analyses(*, runs_table: list, table: str, loss_units: str = "nats") -> None:
+    """Which analyses a runs table identifies, and why the others are skipped (the reading page
+    shows it)."""
+    from .runs_table import analyses
+
+    found = pd.DataFrame(analyses(_table(runs_table, loss_units)))
+    found.insert(1, "status", ["ran" if r else "skipped" for r in found["ran"]])
+    write_csv(found.drop(columns="ran"), table)
+    print(_tables_text([found]))

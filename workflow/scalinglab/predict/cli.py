@@ -95,15 +95,17 @@ DATA_CONSTRAINED_COLUMNS = [("law", "law", str), ("R_D*", "R_D_star", _ratio), (
 
 
 def load_data_constrained_fit(path: str):
-    """(ChinchillaLaw, R_D*) from fits_data_constrained_runs' JSON; one line when it is not that."""
+    """(ChinchillaLaw, R_D*, R_N* or None) from fits_data_constrained_runs' JSON; one line when it
+    is not that."""
     from ..fits.published import ChinchillaLaw
 
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
         law = data["law"]
+        R_N = data.get("R_N_star")
         return (ChinchillaLaw(**{k: float(law[k]) for k in ("E", "A", "B", "alpha", "beta")}),
-                float(data["R_D_star"]))
+                float(data["R_D_star"]), None if R_N is None else float(R_N))
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise PlanError(f"{path}: not a data-constrained fit (results/fits/data_constrained_runs_fit.json): "
                         f"{err}") from None
@@ -185,10 +187,10 @@ def run(args) -> tuple[dict, str]:
             dc["law"] = "Hoffmann A3 + Muennighoff 2023"
             dc_rows = [dc]
             if args.data_constrained_fit:
-                law, R_D = load_data_constrained_fit(args.data_constrained_fit)
-                # The fit holds R_N* out (None): excess parameters count in full under it.
-                dc_rows.append({**plan_data_constrained(flops, args.unique_tokens, law, R_D, None),
-                                "law": "fitted (R_N* not fitted)"})
+                law, R_D, R_N = load_data_constrained_fit(args.data_constrained_fit)
+                # Without a fitted R_N* (not identified by the runs) excess parameters count in full.
+                dc_rows.append({**plan_data_constrained(flops, args.unique_tokens, law, R_D, R_N),
+                                "law": "fitted" if R_N is not None else "fitted (R_N* not identified)"})
             result["data_constrained"] = dc_rows
             text += (f"\n\ndata-constrained (Muennighoff et al. 2023: R_D* = {dc['R_D_star']:g}, "
                      f"R_N* = {dc['R_N_star']:g}), {human(dc['unique_tokens'])} unique tokens:\n"

@@ -23,7 +23,7 @@ class Section:
     analyses: tuple[str, ...] = ()
 
 
-# Reading order (issue 14): Niu first, the headline paper, then Kaplan, Chinchilla, Michaud,
+# Reading order (issue 14): Niu first, the headline paper, then Kaplan, Chinchilla, Muennighoff, Michaud,
 # prediction, run health. Ids match the verdict table's `section` column.
 SECTIONS = (
     Section("niu", "Niu et al. 2024", "Niu et al. 2024: transformers as associative memories",
@@ -31,6 +31,8 @@ SECTIONS = (
     Section("kaplan", "Kaplan et al. 2020", "Kaplan et al. 2020: scaling laws"),
     Section("chinchilla", "Hoffmann et al. 2022 with Besiroglu et al. 2024",
             "Hoffmann et al. 2022 (Chinchilla), with the Besiroglu et al. 2024 replication"),
+    Section("muennighoff", "Muennighoff et al. 2023",
+            "Muennighoff et al. 2023: scaling with repeated data"),
     Section("quantization", "Michaud et al. 2023", "Michaud et al. 2023: the quantization model"),
     Section("predict", "Prediction and planning", "Prediction and planning"),
     Section("health", "Run health", "Run health"),

@@ -74,7 +74,8 @@ def report_expected_loss_bands(*, metrics: list, summaries: list, val: str, figu
 
 def report_reading_page(*, files: list, captions: list, verdicts: list, templates: list, page: str,
                         entries: list, config: dict, configfiles: list, data_source: str,
-                        benchmarks: str, benchmark_patterns: list, methods: dict) -> Path:
+                        benchmarks: str, benchmark_patterns: list, methods: dict,
+                        runs_table_analyses: list = (), runs_table: str | None = None) -> Path:
     """Rule report_reading_page: write the reading page to `page` (atomically: a reader never
     sees half a page). `files`, `captions` and `templates` are the rule's inputs (so the page is
     rebuilt when any changes); `entries` says what each file is (rules/report.smk).
@@ -82,6 +83,9 @@ def report_reading_page(*, files: list, captions: list, verdicts: list, template
     The compute spent sums the benchmark files under `benchmarks` that a rule of this workflow
     writes (`benchmark_patterns`, the rules' benchmark paths as regular expressions), not those
     left by a rule since renamed or removed.
+
+    With a runs table (`runs_table`, fits.runs.table), the header says so and lists which analyses
+    ran and why the others were skipped (`runs_table_analyses`: rule fits_runs_table_analyses' CSV).
     """
     bench_files = sorted(Path(benchmarks).rglob("*.tsv")) if Path(benchmarks).is_dir() else []
     if benchmark_patterns is not None:
@@ -96,6 +100,8 @@ def report_reading_page(*, files: list, captions: list, verdicts: list, template
         cost=benchmark_totals(bench_files),
         benchmarks=str(benchmarks),
         methods=methods,
+        runs_table=(dict(path=runs_table, analyses=pd.read_csv(runs_table_analyses[0]).to_dict("records"))
+                    if runs_table_analyses else None),
     )
     html = build_page([Entry.from_dict(e) for e in entries], config, verdicts[0] if verdicts else None,
                       header)

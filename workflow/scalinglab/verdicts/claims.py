@@ -21,9 +21,9 @@ from ..fits.published import BESIROGLU_2024, BESIROGLU_2024_E_PRECISE, KAPLAN_20
 from . import rules
 from .table import NOT_IDENTIFIABLE, Verdict
 
-NIU, KAPLAN, HOFFMANN, BESIROGLU, MICHAUD = ("Niu et al. 2024", "Kaplan et al. 2020",
-                                           "Hoffmann et al. 2022", "Besiroglu et al. 2024",
-                                           "Michaud et al. 2023")
+NIU, KAPLAN, HOFFMANN, BESIROGLU, MICHAUD, MUENNIGHOFF = (
+    "Niu et al. 2024", "Kaplan et al. 2020", "Hoffmann et al. 2022", "Besiroglu et al. 2024",
+    "Michaud et al. 2023", "Muennighoff et al. 2023")
 nan = math.nan
 
 
@@ -422,6 +422,42 @@ def public_refit(table_csv, s: Settings) -> list[Verdict]:
                         claim=f"Refitting Approach 3 on the 240 public points recovers {p} of the replication.",
                         paper_value=f"{p} = {v:g}", value=r["fitted"], lo=r["lo"], hi=r["hi"],
                         reference=f"Besiroglu et al. 2024 refit: {p} = {v:g}", reference_value=v))
+    return out
+
+
+# ---------------------------------------------------------------- Muennighoff (data-constrained)
+
+def repeated_data_half_life(fit_json, s: Settings) -> list[Verdict]:
+    """Muennighoff et al. 2023: the half-life of repeated data R_D* (fits_data_constrained_runs'
+    fit JSON: R_D_star with its bootstrap interval lo, hi) against the published 15.4, by the
+    interval rule; R_N* against 5.3 the same way where the fit identified it, else not identifiable
+    with the fit's reason."""
+    f = _read_json(fit_json)
+    pub_D, pub_N = f["published_R_D_star"], f["published_R_N_star"]
+    level = f.get("level", nan)
+    j = _interval(f["R_D_star"], f["lo"], f["hi"], pub_D, s)
+    common = dict(section="muennighoff", paper=MUENNIGHOFF, figure="fits_data_constrained")
+    out = [_row(j, claim_id="muennighoff_R_D_star", **common,
+                claim="Repeated tokens lose value with the half-life R_D* of Muennighoff et al.'s "
+                      "effective data D' = U + U R_D* (1 - exp(-R/R_D*)).",
+                paper_value=f"R_D* = {pub_D:g} (C4, models up to 9B; about 4 epochs cost almost nothing)",
+                value=f["R_D_star"], lo=f["lo"], hi=f["hi"],
+                reference=(f"published R_D* = {pub_D:g}; this corpus's own value is what the runs give "
+                           f"({f.get('n_repeated')} runs repeat; interval {level:.0%} bootstrap)"),
+                reference_value=pub_D)]
+    if f.get("R_N_identified"):
+        j = _interval(f["R_N_star"], f["R_N_lo"], f["R_N_hi"], pub_N, s)
+        value, lo, hi = f["R_N_star"], f["R_N_lo"], f["R_N_hi"]
+    else:
+        j = rules.Judgement(NOT_IDENTIFIABLE, f.get("R_N_reason") or "R_N* not fitted",
+                            "R_N* fitted (>= 2 model sizes repeat one unique-token budget, one above "
+                            "U_N) -> the interval rule against 5.3; else not identifiable")
+        value = lo = hi = nan
+    out.append(_row(j, claim_id="muennighoff_R_N_star", **common,
+                    claim="Parameters beyond the compute-optimal size for the unique data lose value "
+                          "with the half-life R_N*.",
+                    paper_value=f"R_N* = {pub_N:g}", value=value, lo=lo, hi=hi,
+                    reference=f"published R_N* = {pub_N:g}", reference_value=pub_N))
     return out
 
 

@@ -22,6 +22,7 @@ INPUTS = {
     "allocation": "fits/chinchilla_runs_allocation.csv",
     "chinchilla_irreducible": "fits/chinchilla_runs_irreducible.csv",
     "public": "fits/chinchilla_public_approach3.csv",
+    "data_constrained": "fits/data_constrained_runs_fit.json",
     "quantization": "quantization/exponents.csv",
     "quantization_transitions": "quantization/subtask_transitions.csv",
     "extrapolation_runs": "predict/extrapolation_runs_summary.csv",
@@ -67,6 +68,8 @@ def collect(inputs: dict, s: Settings, log=print) -> list[Verdict]:
         lambda: claims.irreducible(got["chinchilla_irreducible"][0], "chinchilla",
                                    "fits_chinchilla_fig4_contours", s))
     one("public refit", ["public"], lambda: claims.public_refit(got["public"][0], s))
+    one("repeated data (R_D*)", ["data_constrained"],
+        lambda: claims.repeated_data_half_life(got["data_constrained"][0], s))
     one("quantization exponents", ["quantization"],
         lambda: claims.quantization_exponents(got["quantization"][0], s))
     one("quantization abruptness", ["quantization_transitions"],

@@ -11,8 +11,8 @@ import pandas as pd
 
 REPRODUCED, NOT_REPRODUCED, NOT_IDENTIFIABLE = "reproduced", "not reproduced", "not identifiable"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_IDENTIFIABLE)
-SECTIONS = ("memory", "question_formation", "capacity", "kaplan", "chinchilla", "quantization",
-            "predict", "health")
+SECTIONS = ("memory", "question_formation", "capacity", "kaplan", "chinchilla", "muennighoff",
+            "quantization", "predict", "health")
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ def plot_n_vs_d(fit: dict):
         all_d.append(c["patterns"])
         if c["censored"] == "above":
             ax.plot([c["patterns"]], [c["params_lo"]], "^", mfc="none", color=PALETTE[1], ms=7,
-                    label="censored: largest rung fails (N_min above)")
+                    label="censored: largest rung fails (N_min above; left out)")
         elif c["censored"] == "below":
             ax.plot([c["patterns"]], [c["params_hi"]], "v", mfc="none", color=PALETTE[1], ms=7,
-                    label="censored: smallest rung memorises (N_min below)")
+                    label="censored: smallest rung memorises (N_min below; left out)")
         else:  # steps: the bracket, open, because its lower end is the step budget's
             mid = (c["params_lo"] * c["params_hi"]) ** 0.5
             ax.errorbar([c["patterns"]], [mid], yerr=[[mid - c["params_lo"]], [c["params_hi"] - mid]], fmt="o",
@@ -70,6 +70,18 @@ def plot_n_vs_d(fit: dict):
     bpp = bits / n
     bx.errorbar(d, bpp, yerr=[bpp - bits / hi, bits / lo - bpp], fmt="o", color=PALETTE[7], ms=5, capsize=3,
                 label="bits / N_min (bar: memorising … failing rung)")
+    for c in fit.get("censored", []):  # open: left out of the fit
+        cb = c["patterns"] * fit["bits_per_pattern"]
+        if c["censored"] == "below":  # at least bits / smallest rung
+            bx.plot([c["patterns"]], [cb / c["params_hi"]], "^", mfc="none", color=PALETTE[1], ms=7,
+                    label="censored below (at least)")
+        elif c["censored"] == "above":  # at most bits / largest rung
+            bx.plot([c["patterns"]], [cb / c["params_lo"]], "v", mfc="none", color=PALETTE[1], ms=7,
+                    label="censored above (at most)")
+        else:
+            mid = cb / (c["params_lo"] * c["params_hi"]) ** 0.5
+            bx.errorbar([c["patterns"]], [mid], yerr=[[mid - cb / c["params_hi"]], [cb / c["params_lo"] - mid]],
+                        fmt="o", mfc="none", color=PALETTE[1], ms=6, capsize=3, label="censored: step-limited")
     k = np.argmax(d)
     for ref, ls in zip(fit["references"], ["--", "-.", ":"]):
         # through the largest D's point: where each reference takes the measured capacity

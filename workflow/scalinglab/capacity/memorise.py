@@ -5,9 +5,10 @@ criterion is a loss: the mean cross-entropy of the value tokens, evaluated on al
 below ``criterion_fraction * ln(vocab_size)`` (a fraction of the entropy of a value token, the
 loss of a model that knows nothing). Training stops at the first evaluation meeting it, or after
 ``max_steps``, or earlier when it has stalled: ``stall_evals`` evaluations in a row without lowering
-the best loss by ``stall_improvement`` (relative). The stall stop only saves the cost of hopeless
-runs (a model far below capacity sits on a plateau near ln V); a slowly improving run keeps going,
-so it does not decide the outcome near the boundary. AdamW without weight decay (decay would fight
+the best loss by ``stall_improvement`` (relative). The stall stop saves the cost of hopeless runs
+(a model below capacity settles on a plateau above the threshold), and it tells the two kinds of
+failure apart: a failure on a plateau (``stalled``) is the capacity's, one that ran to ``max_steps``
+still improving is the step budget's (scalinglab.capacity.search censors such a bracket, "steps"). AdamW without weight decay (decay would fight
 memorisation), constant learning rate after a short warmup, minibatches drawn without replacement
 per epoch (full batch when D <= batch_size), dropout 0.
 

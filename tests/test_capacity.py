@@ -355,3 +355,11 @@ def test_fit_stage_with_too_few_capacity_limited_points_gives_no_exponent(tmp_pa
     assert all("D=256 steps" in r.detail and "no exponent" in r.detail for r in rows)
     stages.capacity_figure(fit=str(tmp_path / "fit.json"), figure=str(tmp_path / "capacity_n_vs_d.png"))
     assert (tmp_path / "capacity_n_vs_d.png").stat().st_size > 10_000
+
+
+def test_memorise_trains_at_the_width_scaled_rate():
+    """The rate the optimiser used is in the record: lr x lr_width / width (one step: cheap)."""
+    spec = PatternSpec(key_len=3, value_len=1, vocab_size=16, min_key_distance=2)
+    train = TrainSpec(max_steps=1, lr=0.03, batch_size=8, eval_every=1, criterion_fraction=0.1, lr_width=8)
+    record = memorise(draw_patterns(8, spec, seed=0), spec, dict(n_layer=1, n_head=1, n_embd=16), train, seed=1)
+    assert record["lr"] == pytest.approx(0.015) and record["steps"] == 1

@@ -10,7 +10,7 @@ from scalinglab.capacity import stages
 from scalinglab.capacity.fit import REFERENCES, compare_with_references, fit_exponent
 from scalinglab.capacity.memorise import TrainSpec, memorise, model_params
 from scalinglab.capacity.patterns import PatternSpec, draw_patterns, inputs_and_targets
-from scalinglab.capacity.search import ladder_rungs, smallest_memorising
+from scalinglab.capacity.search import CENSORED, ladder_rungs, smallest_memorising
 
 
 # ---- fit ----------------------------------------------------------------------------------------
@@ -200,7 +200,8 @@ def test_fit_stage_writes_the_contract(tmp_path):
     assert saved["n_points"] == 6 and saved["level"] == 0.8 and saved["lo"] <= saved["exponent"] <= saved["hi"]
     assert [p["patterns"] for p in saved["points"]] == [16, 32, 64, 128, 256, 512]
     assert all(p["params_lo"] < p["min_params"] < p["params_hi"] for p in saved["points"])
-    assert saved["censored"] == [dict(patterns=4096, censored="above", params_lo=rungs[-1]["params"], params_hi=None)]
+    assert saved["censored"] == [dict(patterns=4096, censored="above", reason=CENSORED["above"],
+                                      params_lo=rungs[-1]["params"], params_hi=None)]
     assert saved["diagnostics"]["other_convention"]["params_convention"] == "params_non_embedding"
     assert saved["diagnostics"]["upper_half"]["n_points"] == 3
     assert out["trainings"] == 7 and len((tmp_path / "runs.csv").read_text().splitlines()) == 8
@@ -245,3 +246,120 @@ def test_search_stage_names_a_bad_ladder_shape_and_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match="n_embd=16 is not divisible by n_head=3"):
         stages.capacity_search(search=str(tmp_path / "D8.json"), n_patterns=8, **s)
     assert not (tmp_path / "D8.json").exists()
+
+
+# ---- which points enter the fit: ladder-floor, ladder-ceiling and step-limited censoring -----------
+
+def test_width_scaled_learning_rate():
+    spec = TrainSpec(max_steps=10, lr=0.02, batch_size=4, eval_every=1, criterion_fraction=0.1, lr_width=8)
+    assert spec.lr_for(8) == pytest.approx(0.02) and spec.lr_for(16) == pytest.approx(0.01)
+    assert spec.lr_for(32) == pytest.approx(0.005)
+    same = TrainSpec(max_steps=10, lr=0.02, batch_size=4, eval_every=1, criterion_fraction=0.1)
+    assert same.lr_for(8) == same.lr_for(32) == 0.02
+    with pytest.raises(ValueError, match="lr_width=-1"):
+        TrainSpec(max_steps=10, lr=0.02, batch_size=4, eval_every=1, criterion_fraction=0.1, lr_width=-1)
+
+
+@pytest.mark.parametrize("below, expected", [
+    (dict(met=False, stalled=True), ""),        # the failing rung plateaued: a capacity failure
+    (dict(met=False, stalled=False), "steps"),  # it ran out of steps while improving: step-limited
+])
+def test_classify_marks_a_step_limited_bracket(below, expected):
+    from scalinglab.capacity.search import classify
+
+    rungs = mock_ladder()
+
+    def trial(rung):
+        met = rung["params"] >= 2500
+        return dict(met=met, stalled=False, loss=0.0) if met else dict(below, loss=1.0)
+
+    result = classify(smallest_memorising(rungs, trial))
+    assert result["censored"] == expected and result["params_lo"] < result["params_hi"]
+
+
+def test_classify_keeps_the_ladder_end_censoring():
+    from scalinglab.capacity.search import classify
+
+    rungs = mock_ladder()
+    # every rung fails still improving: the ceiling, not the step budget, is what is reported
+    assert classify(smallest_memorising(rungs, lambda r: dict(met=False, stalled=False)))["censored"] == "above"
+    assert classify(smallest_memorising(rungs, lambda r: dict(met=True, stalled=False)))["censored"] == "below"
+
+
+def write_searches(tmp_path, brackets, rungs):
+    """Search records {D: (index of the memorising rung or None, censored)} as capacity_search writes them."""
+    def shape(j):
+        return {key: rungs[j][key] for key in ("n_layer", "n_head", "n_embd")}
+
+    paths = []
+    for d, (i, censored) in brackets.items():
+        record = dict(patterns=d, bits=4.0 * d, params_convention="params_total", criterion="c", index=i,
+                      params_lo=None if i == 0 else rungs[-1 if i is None else i - 1]["params"],
+                      params_hi=None if i is None else rungs[i]["params"], censored=censored,
+                      shape_lo=None if i == 0 else shape(-1 if i is None else i - 1),
+                      shape_hi=None if i is None else shape(i),
+                      trials=[dict(name="x", met=True, loss=0.1, cpu_seconds=0.5, rung=0)])
+        paths.append(str(tmp_path / f"D{d}.json"))
+        (tmp_path / f"D{d}.json").write_text(json.dumps(record))
+    return paths
+
+
+def run_fit(tmp_path, paths):
+    s = tiny_settings()
+    return stages.capacity_fit(searches=paths, fit=str(tmp_path / "fit.json"), runs=str(tmp_path / "runs.csv"),
+                               patterns=s["patterns"], train=s["train"], criterion_fraction=0.1,
+                               param_count="params_total", level=0.8, bootstrap_samples=300, seed=0)
+
+
+@pytest.mark.parametrize("exponent", [1.0, 2.0])
+def test_fit_stage_recovers_a_known_exponent_without_the_censored_points(tmp_path, exponent):
+    """N_true = k D^b bracketed on a fine real ladder; a floor-censored D, a ceiling-censored D and a
+    step-limited D whose bracket sits far off the law are all listed and none moves the exponent."""
+    s = tiny_settings()
+    ladder = [dict(n_layer=1, n_head=1, n_embd=e) for e in range(4, 200)]
+    rungs = stages.rungs_of(ladder, s["patterns"], s["param_count"])
+    params = np.array([r["params"] for r in rungs])
+    k = 2 * params[0] / 64.0 ** exponent  # N_true(64) = twice the smallest rung
+    brackets = {}
+    for d in [64, 128, 256, 512, 1024]:
+        brackets[d] = (int(np.searchsorted(params, k * d ** exponent)), "")
+    brackets[16] = (0, "below")
+    brackets[1 << 20] = (None, "above")
+    true_2048 = int(np.searchsorted(params, k * 2048 ** exponent))
+    brackets[2048] = (max(true_2048 - 40, 1), "steps")  # far below the law: would flatten the slope
+    out = run_fit(tmp_path, write_searches(tmp_path, brackets, rungs))
+    assert out["n_points"] == 5 and [p["patterns"] for p in out["points"]] == [64, 128, 256, 512, 1024]
+    assert {c["patterns"]: c["censored"] for c in out["censored"]} == {16: "below", 2048: "steps", 1 << 20: "above"}
+    assert out["exponent"] == pytest.approx(exponent, abs=0.05) and out["lo"] <= exponent <= out["hi"]
+    assert out["diagnostics"]["with_step_limited"]["n_points"] == 6
+    assert out["diagnostics"]["with_step_limited"]["exponent"] < out["exponent"] - 0.1  # what the rule removes
+    assert "step-limited" in " ".join(c["reason"] for c in out["censored"]) and "steps" in out["fit_rule"]
+    stages.capacity_figure(fit=str(tmp_path / "fit.json"), figure=str(tmp_path / "capacity_n_vs_d.png"))
+    assert (tmp_path / "capacity_n_vs_d.png").stat().st_size > 10_000
+
+
+def test_fit_stage_with_too_few_capacity_limited_points_gives_no_exponent(tmp_path):
+    """Two bracketed D and three censored ones: no exponent is fitted, and every verdict says not identifiable."""
+    from scalinglab.verdicts import claims
+
+    s = tiny_settings()
+    rungs = stages.rungs_of([dict(n_layer=1, n_head=1, n_embd=e) for e in range(2, 40)], s["patterns"],
+                            s["param_count"])
+    brackets = {16: (0, "below"), 64: (5, ""), 128: (9, ""), 256: (12, "steps"), 4096: (None, "above")}
+    out = run_fit(tmp_path, write_searches(tmp_path, brackets, rungs))
+    saved = json.loads((tmp_path / "fit.json").read_text())
+    assert math.isnan(saved["exponent"]) and saved["n_points"] == 2 and "need 3" in saved["not_identifiable"]
+    assert out["references_inside_interval"] == []
+    rows = claims.capacity(tmp_path / "fit.json", claims.Settings())
+    assert {r.verdict for r in rows} == {claims.NOT_IDENTIFIABLE} and len(rows) == 3
+    assert all("D=256 steps" in r.detail and "no exponent" in r.detail for r in rows)
+    stages.capacity_figure(fit=str(tmp_path / "fit.json"), figure=str(tmp_path / "capacity_n_vs_d.png"))
+    assert (tmp_path / "capacity_n_vs_d.png").stat().st_size > 10_000
+
+
+def test_memorise_trains_at_the_width_scaled_rate():
+    """The rate the optimiser used is in the record: lr x lr_width / width (one step: cheap)."""
+    spec = PatternSpec(key_len=3, value_len=1, vocab_size=16, min_key_distance=2)
+    train = TrainSpec(max_steps=1, lr=0.03, batch_size=8, eval_every=1, criterion_fraction=0.1, lr_width=8)
+    record = memorise(draw_patterns(8, spec, seed=0), spec, dict(n_layer=1, n_head=1, n_embd=16), train, seed=1)
+    assert record["lr"] == pytest.approx(0.015) and record["steps"] == 1

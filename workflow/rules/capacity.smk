@@ -1,6 +1,7 @@
 # Rules: Niu et al.'s N = O(D²) measured (issue 13 item 5). One job per pattern count D: bisection
 # over the GPT ladder for the smallest model that memorises D patterns; then the exponent fit of
-# N_min against D and the figure. The science lives in scalinglab.capacity (stages.<rule>).
+# N_min against D on the capacity-limited points (not censored by the ladder's ends or the step
+# budget) and the figure. The science lives in scalinglab.capacity (stages.<rule>).
 
 
 # Fit and figure take seconds: they run on the submitting host.
@@ -40,7 +41,8 @@ rule capacity_search:
 
 
 rule capacity_fit:
-    """N_min ∝ D^b: least squares in log-log, bracket-aware bootstrap interval at fits.interval_level."""
+    """N_min ∝ D^b on the capacity-limited D (censored ones left out): least squares in log-log,
+    bracket-aware bootstrap interval at fits.interval_level."""
     input:
         searches=capacity_searches(),
     output:

@@ -9,7 +9,8 @@ from scalinglab.style import PALETTE, loglog, new_figure
 def plot_n_vs_d(fit: dict):
     """(a) N_min against D (log-log): brackets from the ladder search, the fitted line with its
     interval, and reference slopes 1 (linear capacity), 1.35 (Kaplan Eq. 4.4) and 2 (Niu et al.)
-    through the centre of the points; censored pattern counts as open triangles at the ladder's end.
+    through the centre of the points; censored pattern counts (left out of the fit) open: triangles at
+    the ladder's ends, an open bracket where the failing rung was step-limited.
     (b) Bits stored per parameter at N_min: flat under a linear capacity, falling as 1/D under N ∝ D²."""
     fig, axes = new_figure(ncols=2, width=5.2, height=4.3)
     ax = loglog(axes[0][0])
@@ -20,20 +21,39 @@ def plot_n_vs_d(fit: dict):
     hi = np.array([p["params_hi"] for p in pts], dtype=float)
     ax.errorbar(d, n, yerr=[n - lo, hi - n], fmt="o", color=PALETTE[7], ms=5, capsize=3,
                 label="N_min (bar: failing rung … memorising rung)", zorder=5)
+    # Censored pattern counts (left out of the fit by fit.json's fit_rule), open markers in grey/red.
+    all_d = list(d)
     for c in fit.get("censored", []):
+        all_d.append(c["patterns"])
         if c["censored"] == "above":
             ax.plot([c["patterns"]], [c["params_lo"]], "^", mfc="none", color=PALETTE[1], ms=7,
-                    label="largest rung fails (N_min above)")
-        else:
+                    label="censored: largest rung fails (N_min above; left out)")
+        elif c["censored"] == "below":
             ax.plot([c["patterns"]], [c["params_hi"]], "v", mfc="none", color=PALETTE[1], ms=7,
-                    label="smallest rung memorises (N_min below)")
-    grid = np.geomspace(d.min() / 1.3, d.max() * 1.3, 50)
-    x0, y0 = np.exp(np.mean(np.log(d))), np.exp(fit["intercept"] + fit["exponent"] * np.mean(np.log(d)))
-    b = fit["exponent"]
-    ax.plot(grid, y0 * (grid / x0) ** b, color=PALETTE[0], lw=2,
-            label=f"fit: N_min ∝ D^{b:.2f} [{fit['lo']:.2f}, {fit['hi']:.2f}] ({fit['level']:g})")
-    ax.fill_between(grid, y0 * (grid / x0) ** fit["lo"], y0 * (grid / x0) ** fit["hi"], color=PALETTE[0],
-                    alpha=0.15, lw=0)
+                    label="censored: smallest rung memorises (N_min below; left out)")
+        else:  # steps: the bracket, open, because its lower end is the step budget's
+            mid = (c["params_lo"] * c["params_hi"]) ** 0.5
+            ax.errorbar([c["patterns"]], [mid], yerr=[[mid - c["params_lo"]], [c["params_hi"] - mid]], fmt="o",
+                        mfc="none", color=PALETTE[1], ms=6, capsize=3,
+                        label="censored: failing rung step-limited (left out)")
+    if len(d) == 0:
+        ax.set_title("(a) no capacity-limited point: no fit", fontsize=9)
+        ax.set_xlabel("patterns memorised D")
+        ax.legend(fontsize=6.5, loc="upper left")
+        fig.suptitle(f"criterion: {fit['criterion']}", fontsize=8)
+        axes[0][1].set_axis_off()
+        return fig
+    grid = np.geomspace(min(all_d) / 1.3, max(all_d) * 1.3, 50)
+    x0 = np.exp(np.mean(np.log(d)))
+    fitted = np.isfinite(fit["exponent"])
+    # without an exponent the references pass through the points' centre
+    y0 = np.exp(fit["intercept"] + fit["exponent"] * np.mean(np.log(d))) if fitted else np.exp(np.mean(np.log(n)))
+    if fitted:
+        b = fit["exponent"]
+        ax.plot(grid, y0 * (grid / x0) ** b, color=PALETTE[0], lw=2,
+                label=f"fit: N_min ∝ D^{b:.2f} [{fit['lo']:.2f}, {fit['hi']:.2f}] ({fit['level']:g})")
+        ax.fill_between(grid, y0 * (grid / x0) ** fit["lo"], y0 * (grid / x0) ** fit["hi"], color=PALETTE[0],
+                        alpha=0.15, lw=0)
     for k, ref in enumerate(fit["references"]):
         ax.plot(grid, y0 * (grid / x0) ** ref["exponent"], ls=["--", "-.", ":"][k % 3],
                 color=PALETTE[(k + 2) % len(PALETTE)], lw=1.2, label=f"slope {ref['exponent']:.2f}: {ref['name']}")
@@ -50,6 +70,18 @@ def plot_n_vs_d(fit: dict):
     bpp = bits / n
     bx.errorbar(d, bpp, yerr=[bpp - bits / hi, bits / lo - bpp], fmt="o", color=PALETTE[7], ms=5, capsize=3,
                 label="bits / N_min (bar: memorising … failing rung)")
+    for c in fit.get("censored", []):  # open: left out of the fit
+        cb = c["patterns"] * fit["bits_per_pattern"]
+        if c["censored"] == "below":  # at least bits / smallest rung
+            bx.plot([c["patterns"]], [cb / c["params_hi"]], "^", mfc="none", color=PALETTE[1], ms=7,
+                    label="censored below (at least)")
+        elif c["censored"] == "above":  # at most bits / largest rung
+            bx.plot([c["patterns"]], [cb / c["params_lo"]], "v", mfc="none", color=PALETTE[1], ms=7,
+                    label="censored above (at most)")
+        else:
+            mid = cb / (c["params_lo"] * c["params_hi"]) ** 0.5
+            bx.errorbar([c["patterns"]], [mid], yerr=[[mid - cb / c["params_hi"]], [cb / c["params_lo"] - mid]],
+                        fmt="o", mfc="none", color=PALETTE[1], ms=6, capsize=3, label="censored: step-limited")
     k = np.argmax(d)
     for ref, ls in zip(fit["references"], ["--", "-.", ":"]):
         # through the largest D's point: where each reference takes the measured capacity

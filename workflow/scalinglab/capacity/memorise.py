@@ -5,11 +5,19 @@ criterion is a loss: the mean cross-entropy of the value tokens, evaluated on al
 below ``criterion_fraction * ln(vocab_size)`` (a fraction of the entropy of a value token, the
 loss of a model that knows nothing). Training stops at the first evaluation meeting it, or after
 ``max_steps``, or earlier when it has stalled: ``stall_evals`` evaluations in a row without lowering
-the best loss by ``stall_improvement`` (relative). The stall stop only saves the cost of hopeless
-runs (a model far below capacity sits on a plateau near ln V); a slowly improving run keeps going,
-so it does not decide the outcome near the boundary. AdamW without weight decay (decay would fight memorisation), constant learning rate
-after a short warmup, minibatches drawn without replacement per epoch (full batch when D <=
-batch_size), dropout 0.
+the best loss by ``stall_improvement`` (relative). The stall stop saves the cost of hopeless runs
+(a model below capacity settles on a plateau above the threshold), and it tells the two kinds of
+failure apart: a failure on a plateau (``stalled``) is the capacity's, one that ran to ``max_steps``
+still improving is the step budget's (scalinglab.capacity.search censors such a bracket, "steps"). AdamW without weight decay (decay would fight
+memorisation), constant learning rate after a short warmup, minibatches drawn without replacement
+per epoch (full batch when D <= batch_size), dropout 0.
+
+The learning rate may scale with width: ``lr * lr_width / n_embd`` when ``lr_width`` > 0 (Adam's
+rule in muP, Yang et al. 2022: a per-coordinate update of fixed size moves a wider layer's output
+more, so the step shrinks as 1/width). One fixed rate over a tenfold range of widths is a
+trainability confound (measured on the demo's patterns: lr 0.03 trains width 8 but leaves width 28
+and 32 at chance, ln 32, for 1500 steps on D = 4096, where 0.003 learns), and it would make N_min
+measure the optimiser rather than the capacity.
 """
 from __future__ import annotations
 
@@ -39,6 +47,11 @@ class TrainSpec:
     warmup_steps: int = 0
     stall_evals: int = 0
     stall_improvement: float = 0.01
+    lr_width: int = 0
+
+    def lr_for(self, n_embd: int) -> float:
+        """The learning rate of a model of width n_embd (``lr`` at width ``lr_width``, or everywhere if 0)."""
+        return self.lr * self.lr_width / n_embd if self.lr_width else self.lr
 
     def __post_init__(self):
         for name in ("max_steps", "batch_size", "eval_every"):
@@ -49,6 +62,8 @@ class TrainSpec:
             raise ValueError(f"capacity.train.lr={self.lr!r} must be > 0")
         if isinstance(self.stall_evals, bool) or int(self.stall_evals) != self.stall_evals or self.stall_evals < 0:
             raise ValueError(f"capacity.train.stall_evals={self.stall_evals!r} must be an integer >= 0 (0 = never)")
+        if isinstance(self.lr_width, bool) or int(self.lr_width) != self.lr_width or self.lr_width < 0:
+            raise ValueError(f"capacity.train.lr_width={self.lr_width!r} must be an integer >= 0 (0 = one rate)")
         if not 0 <= self.stall_improvement < 1:
             raise ValueError(f"capacity.train.stall_improvement={self.stall_improvement!r} must be in [0, 1)")
         if not 0 < self.criterion_fraction < 1:
@@ -90,7 +105,8 @@ def memorise(patterns: np.ndarray, spec: PatternSpec, shape: dict, train: TrainS
     x, y = (t.to(device) for t in inputs_and_targets(patterns, spec))
     n = len(x)
     threshold = train.criterion_fraction * spec.nats_per_value_token
-    opt = model.configure_optimizer(lr=train.lr, weight_decay=0.0, betas=(0.9, 0.98))
+    lr = train.lr_for(config.n_embd)
+    opt = model.configure_optimizer(lr=lr, weight_decay=0.0, betas=(0.9, 0.98))
     gen = torch.Generator().manual_seed(seed)
     batch = min(train.batch_size, n)
     order, pos = torch.randperm(n, generator=gen), 0
@@ -99,7 +115,7 @@ def memorise(patterns: np.ndarray, spec: PatternSpec, shape: dict, train: TrainS
     for step in range(1, train.max_steps + 1):
         if train.warmup_steps:
             for g in opt.param_groups:
-                g["lr"] = train.lr * min(1.0, step / train.warmup_steps)
+                g["lr"] = lr * min(1.0, step / train.warmup_steps)
         if batch == n:
             xb, yb = x, y
         else:
@@ -129,7 +145,7 @@ def memorise(patterns: np.ndarray, spec: PatternSpec, shape: dict, train: TrainS
                     stalled = True
                     break
     record = dict(n_layer=config.n_layer, n_embd=config.n_embd, n_head=config.n_head,
-                  params=params_total(config), met=met, loss=loss, threshold=threshold, steps=step, stalled=stalled,
+                  params=params_total(config), lr=lr, met=met, loss=loss, threshold=threshold, steps=step, stalled=stalled,
                   cpu_seconds=round(time.process_time() - t0, 3))
     log.info("D=%d %s params=%d: %s loss %.4f (threshold %.4f) after %d steps%s, %.1f CPU-s", n,
              f"L{config.n_layer}xE{config.n_embd}", record["params"], "memorised" if met else "not memorised",

@@ -8,6 +8,12 @@ rung that memorised (``params_hi``) and the rung below it (``params_lo``, which 
 implied to fail); N_min lies in (params_lo, params_hi]. A D that even the largest rung cannot
 memorise is censored above (no N_min), and one that the smallest rung already memorises is
 censored below (N_min <= the smallest rung): both are reported and left out of the fit.
+
+A third censoring is the step budget's: the bracket's lower end is a failure of the rung below
+N_min, and that failure says "too small to store D patterns" only if the run ended on a plateau
+(the trainer's stall stop). A failing rung that ran to max_steps while still improving might have
+memorised given more steps, so N_min may lie below the bracket: such a D is censored "steps"
+(step-limited), reported and left out of the fit like the other two.
 """
 from __future__ import annotations
 
@@ -34,6 +40,32 @@ def ladder_rungs(shapes: list[dict], params_of: Callable[[dict], int]) -> list[d
             raise ValueError(f"capacity.ladder: {a['name']} and {b['name']} both have {a['params']} parameters; "
                              f"drop one (the ladder must be strictly increasing in size)")
     return rungs
+
+
+CENSORED = {"below": "the smallest rung memorises (N_min below the ladder)",
+            "above": "the largest rung fails (N_min above the ladder)",
+            "steps": "the failing rung below the bracket was still improving at max_steps (step-limited)"}
+
+
+def step_limited(result: dict) -> bool:
+    """True when the bracket's failing rung (index - 1) ran out of steps without meeting the criterion
+    and without stalling: its failure is the step budget's, not (shown to be) the capacity's."""
+    i = result["index"]
+    if i is None or i == 0:
+        return False
+    below = [t for t in result["trials"] if t["rung"] == i - 1]
+    if not below:
+        raise ValueError(f"capacity search: no trial of rung {i - 1} below the memorising rung {i}")
+    t = below[-1]
+    return not t["met"] and not t.get("stalled", False)
+
+
+def classify(result: dict) -> dict:
+    """The search result with ``censored`` set to 'steps' where the bracket is step-limited
+    (ladder-end censoring, 'above' or 'below', takes precedence)."""
+    if result["censored"] or not step_limited(result):
+        return result
+    return dict(result, censored="steps")
 
 
 def smallest_memorising(rungs: list[dict], trial: Callable[[dict], dict]) -> dict:

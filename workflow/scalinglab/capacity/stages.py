@@ -19,13 +19,18 @@ from scalinglab.capacity.fit import (REFERENCES, bits_per_parameter, compare_wit
                                     local_exponents)
 from scalinglab.capacity.memorise import TrainSpec, gpt_config
 from scalinglab.capacity.patterns import PatternSpec, draw_patterns
-from scalinglab.capacity.search import ladder_rungs, smallest_memorising
+from scalinglab.capacity.search import CENSORED, classify, ladder_rungs, smallest_memorising
 from scalinglab.counting import params_non_embedding, params_total
 from scalinglab.io import write_csv, write_json
 
 log = logging.getLogger("scalinglab.capacity")
 
 PARAM_COUNTS = {"params_total": params_total, "params_non_embedding": params_non_embedding}
+MIN_FIT_POINTS = 3
+FIT_RULE = ("a pattern count enters the fit only if its N_min is bracketed by two rungs and the failing rung "
+            "ended on a plateau (stall stop); censored and left out: 'below' (the smallest rung memorises), "
+            "'above' (the largest fails), 'steps' (the failing rung was still improving at max_steps); "
+            f"fewer than {MIN_FIT_POINTS} points left: no exponent (not identifiable)")
 
 
 def pattern_spec(p: dict) -> PatternSpec:
@@ -36,7 +41,8 @@ def pattern_spec(p: dict) -> PatternSpec:
 def train_spec(t: dict, criterion_fraction: float) -> TrainSpec:
     return TrainSpec(max_steps=t["max_steps"], lr=t["lr"], batch_size=t["batch_size"], eval_every=t["eval_every"],
                      criterion_fraction=criterion_fraction, warmup_steps=t["warmup_steps"],
-                     stall_evals=t["stall_evals"], stall_improvement=t["stall_improvement"])
+                     stall_evals=t["stall_evals"], stall_improvement=t["stall_improvement"],
+                     lr_width=t.get("lr_width", 0))
 
 
 def criterion_text(patterns: dict, train: dict, criterion_fraction: float) -> str:
@@ -75,7 +81,7 @@ def capacity_search(*, search: str, n_patterns: int, patterns: dict, ladder: lis
         # the ladder's count convention, beside the total the trainer reports
         return dict(record, name=rung["name"], params=rung["params"], params_total=record["params"])
 
-    result = smallest_memorising(rungs, trial)
+    result = classify(smallest_memorising(rungs, trial))
     i = result["index"]
 
     def shape(k):
@@ -107,20 +113,40 @@ def capacity_fit(*, searches: list, fit: str, runs: str, patterns: dict, train: 
     rows = [dict(patterns=r["patterns"], order=i, **t) for r in records for i, t in enumerate(r["trials"])]
     table = pd.DataFrame(rows)
     bits_per_pattern = pattern_spec(patterns).bits_per_pattern
+    # Which points enter the fit (scalinglab.capacity.search.CENSORED): only brackets that are
+    # capacity-limited at both ends: not at the ladder's floor or ceiling, and not step-limited.
     bracketed = [r for r in records if not r["censored"]]
-    censored = [dict(patterns=r["patterns"], censored=r["censored"], params_lo=r["params_lo"],
-                     params_hi=r["params_hi"]) for r in records if r["censored"]]
+    censored = [dict(patterns=r["patterns"], censored=r["censored"], reason=CENSORED[r["censored"]],
+                     params_lo=r["params_lo"], params_hi=r["params_hi"]) for r in records if r["censored"]]
     for c in censored:
-        log.warning("capacity: D=%d censored %s (lo %s, hi %s): left out of the fit", c["patterns"], c["censored"],
-                    c["params_lo"], c["params_hi"])
+        log.warning("capacity: D=%d censored %s (lo %s, hi %s): %s; left out of the fit", c["patterns"],
+                    c["censored"], c["params_lo"], c["params_hi"], c["reason"])
     d = [r["patterns"] for r in bracketed]
-    result = fit_exponent(d, [r["params_lo"] for r in bracketed], [r["params_hi"] for r in bracketed],
-                          level=level, n_boot=bootstrap_samples, seed=seed)
     n_min = [math.sqrt(r["params_lo"] * r["params_hi"]) for r in bracketed]
     bpp = bits_per_parameter(d, n_min, bits_per_pattern)
     points = [dict(patterns=r["patterns"], min_params=n, params_lo=r["params_lo"], params_hi=r["params_hi"],
                    bits=r["bits"], bits_per_param=b)
               for r, n, b in zip(bracketed, n_min, bpp)]
+    common = dict(criterion=criterion_text(patterns, train, criterion_fraction), params_convention=param_count,
+                  bits_per_pattern=bits_per_pattern, points=points, censored=censored,
+                  fit_rule=FIT_RULE, trainings=int(len(table)), cpu_seconds=float(table["cpu_seconds"].sum()))
+    if len(set(d)) < MIN_FIT_POINTS:
+        # Too few capacity-limited points for an exponent: say so (the verdicts read "not
+        # identifiable") rather than fit censored ones.
+        nan = float("nan")
+        reason = (f"{len(set(d))} capacity-limited pattern count(s) of {len(records)} (need {MIN_FIT_POINTS}); "
+                  f"widen capacity.ladder, raise capacity.train.max_steps or change capacity.pattern_counts")
+        log.warning("capacity fit: no exponent: %s", reason)
+        out = dict(exponent=nan, lo=nan, hi=nan, level=float(level), intercept=nan, n_points=len(d),
+                   bootstrap_samples=int(bootstrap_samples), not_identifiable=reason,
+                   references=[dict(ref, inside_interval=False, distance_in_half_widths=nan) for ref in REFERENCES],
+                   references_inside_interval=[], local_exponents=local_exponents(d, n_min),
+                   diagnostics=dict(other_convention=None, upper_half=None, with_step_limited=None), **common)
+        write_csv(table, runs)
+        write_json(out, fit)
+        return out
+    result = fit_exponent(d, [r["params_lo"] for r in bracketed], [r["params_hi"] for r in bracketed],
+                          level=level, n_boot=bootstrap_samples, seed=seed)
     # Sensitivity to the counting convention: the same brackets recounted the other way. At laptop
     # scale the embeddings are a large share of the small rungs, so the two can differ a lot.
     other = next(c for c in PARAM_COUNTS if c != param_count)
@@ -136,17 +162,21 @@ def capacity_fit(*, searches: list, fit: str, runs: str, patterns: dict, train: 
     upper_fit = (fit_exponent([r["patterns"] for r in upper], [r["params_lo"] for r in upper],
                               [r["params_hi"] for r in upper], level=level, n_boot=bootstrap_samples, seed=seed)
                  if upper else None)
+    # What the step rule changes: the fit with the step-limited brackets put back (never a verdict).
+    with_steps = sorted(bracketed + [r for r in records if r["censored"] == "steps"], key=lambda r: r["patterns"])
+    steps_fit = (fit_exponent([r["patterns"] for r in with_steps], [r["params_lo"] for r in with_steps],
+                              [r["params_hi"] for r in with_steps], level=level, n_boot=bootstrap_samples, seed=seed)
+                 if len(with_steps) > len(bracketed) else None)
     diagnostics = dict(
         other_convention=dict(params_convention=other, **{k: alt[k] for k in ("exponent", "lo", "hi")}),
         upper_half=(dict(patterns_min=upper[0]["patterns"], n_points=len(upper),
-                         **{k: upper_fit[k] for k in ("exponent", "lo", "hi")}) if upper else None))
+                         **{k: upper_fit[k] for k in ("exponent", "lo", "hi")}) if upper else None),
+        with_step_limited=(dict(n_points=len(with_steps), **{k: steps_fit[k] for k in ("exponent", "lo", "hi")})
+                           if steps_fit else None))
     comparisons = compare_with_references(result)
     inside = [c["key"] for c in comparisons if c["inside_interval"]]
-    out = dict(result, criterion=criterion_text(patterns, train, criterion_fraction), params_convention=param_count,
-               bits_per_pattern=bits_per_pattern, points=points, censored=censored,
-               references=comparisons, references_inside_interval=inside,
-               local_exponents=local_exponents(d, n_min), diagnostics=diagnostics,
-               trainings=int(len(table)), cpu_seconds=float(table["cpu_seconds"].sum()))
+    out = dict(result, references=comparisons, references_inside_interval=inside,
+               local_exponents=local_exponents(d, n_min), diagnostics=diagnostics, **common)
     log.info("capacity fit: b = %.3f [%.3f, %.3f] (%g) on %d points; references inside: %s", result["exponent"],
              result["lo"], result["hi"], level, result["n_points"], inside or "none")
     write_csv(table, runs)

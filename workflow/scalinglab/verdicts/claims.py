@@ -567,6 +567,10 @@ def capacity(fit_json, s: Settings) -> list[Verdict]:
     """Niu et al.: N_min = O(D^2) for memorising D patterns; against 2, Kaplan's 1.35 and linear 1."""
     f = _read_json(fit_json)
     b, lo, hi = f["exponent"], f["lo"], f["hi"]
+    # Only capacity-limited points are in the fit (fit.json's fit_rule); the censored ones are named.
+    censored = f.get("censored", [])
+    left_out = (f"; left out (censored): " + ", ".join(f"D={c['patterns']} {c['censored']}" for c in censored)
+                if censored else "")
     out = []
     for slug, ref, paper, text in (
             ("niu", 2.0, NIU, "Niu et al.: N = O(D^2), exponent 2"),
@@ -574,12 +578,16 @@ def capacity(fit_json, s: Settings) -> list[Verdict]:
                                          "i.e. N ~ D^1.35"),
             ("linear", 1.0, "linear capacity", "a fixed number of bits per parameter: N ~ D")):
         j = _interval(b, lo, hi, ref, s)
+        if f.get("not_identifiable"):
+            j = j._replace(detail=f"no exponent: {f['not_identifiable']}")
+        j = j._replace(detail=j.detail + left_out)
         out.append(_row(j, claim_id=f"capacity_exponent_vs_{slug}", section="capacity", paper=paper,
                         figure="capacity_n_vs_d",
                         claim=f"The smallest model that memorises D patterns grows as D^{ref:.3g} "
                               f"({f.get('criterion', 'memorisation criterion')}).",
                         paper_value=text, value=b, lo=lo, hi=hi,
-                        reference=f"{text}; interval level {f.get('level', nan)}, {f.get('n_points')} points",
+                        reference=f"{text}; interval level {f.get('level', nan)}, {f.get('n_points')} "
+                                  f"capacity-limited points",
                         reference_value=ref))
     return out
 

@@ -177,7 +177,7 @@ def _step_limited_grid(penalty):
     return final
 
 
-def test_approach3_leaves_out_step_limited_runs_and_says_which():
+def test_approach3_leaves_out_step_limited_runs_and_says_which(tmp_path):
     final = _step_limited_grid(penalty=0.5)
     short = final.loc[final["steps"] < 400, "run"]
     assert 2 <= len(short) <= 8  # the grid has some step-limited runs, and enough others
@@ -195,6 +195,9 @@ def test_approach3_leaves_out_step_limited_runs_and_says_which():
     note = alloc.loc[alloc["fit"] == "own runs, Approach 3", "note"].iloc[0]
     assert note.startswith(f"fitted on {len(final) - len(short)} of {len(final)} runs")
     assert data["points"]["approach3"] == (final["steps"] >= 400).tolist()
+    fig = chinchilla_fig4_contours(data)  # the runs left out are drawn hollow, with their own label
+    assert any("left out (< 400 steps)" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    save(fig, tmp_path / "contours.png")
     # Kept, the same step-limited runs pull the fit off the law (the rule is not a no-op).
     biased, bdata = chinchilla_runs(final, approach3_min_steps=0, **fit)
     assert bdata["approach3"]["law"]["E"] - LAW.E > 0.05

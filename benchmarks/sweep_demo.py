@@ -58,12 +58,15 @@ def budget_label(budget: float) -> str:
 def experiment_runs(cfg: dict, name: str, models: list[str] | None) -> dict[str, dict]:
     """Run ids and identities exactly as workflow/rules/common.smk names them."""
     exp, runs = cfg["experiments"][name], {}
+    named = {float(b["budget"]): b["models"] for b in exp.get("budget_models") or []}
     for model in exp["models"]:
         if models and model not in models:
             continue
         for fraction in exp["fractions"]:
             for seed in exp["seeds"]:
                 for budget in exp.get("budgets") or [None]:
+                    if budget is not None and model not in named.get(float(budget), exp["models"]):
+                        continue
                     parts = [model] + ([f"C{budget_label(budget)}"] if budget is not None else [])
                     parts += [f"f{fraction_label(fraction)}", f"s{seed}"]
                     runs["_".join(parts)] = dict(experiment=name, model=model, fraction=float(fraction),

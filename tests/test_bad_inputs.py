@@ -518,6 +518,13 @@ SNAKEMAKE = [
          ("experiments.x.fractions", "0.5", "data.fractions")),
     Case("experiment-unknown-model", 4, "snakemake", config_file(experiment(models=["demo-huge"])), 1, ("demo-huge",)),
     Case("experiment-seed-string", 4, "snakemake", config_file(experiment(seeds=["a"])), 1, ("'a'",)),
+    # budget_models may only narrow an experiment's own grid
+    Case("budget-models-unknown-budget", 4, "snakemake",
+         config_file(experiment(budgets=[2e9], budget_models=[dict(budget=7e9, models=["demo-1k"])])), 1,
+         ("experiments.x", "budget 7e+09 is not one of budgets")),
+    Case("budget-models-model-not-in-models", 4, "snakemake",
+         config_file(experiment(budgets=[2e9], budget_models=[dict(budget=2e9, models=["demo-2k"])])), 1,
+         ("experiments.x", "models ['demo-2k'] at budget 2e+09")),
     Case("model-n_embd-not-divisible", 4, "snakemake",
          config_file({"models": {"odd": dict(n_layer=1, n_head=3, n_embd=16)}, **experiment(models=["odd"])}), 1,
          ("n_embd", "16", "3")),
@@ -653,3 +660,4 @@ def test_a_good_experiment_passes_the_preflight_and_trains(prepared):
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert json.loads((prepared / "results/train/tiny_ok/preflight.json").read_text())["grad_accum"] >= 1
     assert json.loads((prepared / target).read_text())["steps"] == 2
+

@@ -25,8 +25,12 @@ def test_gpu_smoke_profile_plans_the_whole_demo_dag_on_gpus(tmp_path):
     out = dry_run(tmp_path, "--profile", "profiles/gpu-smoke", "--forceall", "--nolock")
     train = job_resources(out, "train")
     demo = yaml.safe_load((REPO / "workflow/config/demo.yaml").read_text())
-    runs = sum(len(e["models"]) * len(e["fractions"]) * len(e["seeds"]) * len(e.get("budgets") or [None])
-               for e in demo["experiments"].values())
+    def models_at(e, budget):  # budget_models names the sizes of a budget's profile
+        named = {float(b["budget"]): b["models"] for b in e.get("budget_models") or []}
+        return named.get(budget, e["models"]) if budget is not None else e["models"]
+
+    runs = sum(len(models_at(e, b)) * len(e["fractions"]) * len(e["seeds"])
+               for e in demo["experiments"].values() for b in e.get("budgets") or [None])
     assert len(train) == runs and all(int(job["gpu"]) == 1 for job in train), train[:3]
     assert all(int(job.get("gpu") or 0) == 1 for job in job_resources(out, "capacity_search"))
     assert all(int(job.get("gpu") or 0) == 1 for job in job_resources(out, "memory_distances"))

@@ -28,10 +28,10 @@ AFTER_TRAINING = {"fits_chinchilla_runs": 1, "fits_kaplan_runs": 1, **FITS_FIGUR
                   "memory_distances": 3,
                   "memory_fig2_distances": 1, "memory_fig3_data_fraction": 1, "predict_extrapolation_runs": 1,
                   "predict_extrapolation_figure": 1, "report_expected_loss_bands": 1, **PLAN, **VERDICTS}
-# The demo's training runs: data_fraction 1 model x 3 fractions, isoflop 6 x 4 budgets, kaplan 5 x 3
-# fractions, repeated_data 1 x 3 fractions x 3 budgets; the preflight checks each experiment's
-# settings against the prepared tokens.
-RUNS, KAPLAN_RUNS, EXPERIMENTS = 51, 15, 4
+# The demo's training runs: data_fraction 1 model x 3 fractions, isoflop 6 x 4 budgets less demo-1k
+# at 3e10 (budget_models), kaplan 5 x 3 fractions, repeated_data 1 x 3 fractions x 3 budgets; the
+# preflight checks each experiment's settings against the prepared tokens.
+RUNS, KAPLAN_RUNS, EXPERIMENTS = 50, 15, 4
 
 CASES = {  # --config value -> {rule: jobs} the dry run plans
     "data={synthetic: {alpha: 0.6}}": {"prepare_data": 1, "train_preflight": EXPERIMENTS, "train": RUNS,

@@ -86,11 +86,45 @@ PREDICT_CATEGORY = report_category("predict")
 VERDICTS = f"{RESULTS}/verdicts"
 
 
+def budget_models(experiment, budget):
+    """The models an experiment trains at one FLOP budget: `models`, unless `budget_models` names
+    the sizes for that budget (Chinchilla trains each IsoFLOP profile on the sizes around its own
+    optimum, not the whole ladder at every budget)."""
+    exp = config["experiments"][experiment]
+    for entry in exp.get("budget_models") or []:
+        if budget is not None and math.isclose(
+            float(entry["budget"]), float(budget), rel_tol=1e-9
+        ):
+            return list(entry["models"])
+    return list(exp["models"])
+
+
+def check_budget_models(experiment):
+    """One line for a `budget_models` entry whose budget or models the experiment does not have."""
+    exp = config["experiments"][experiment]
+    budgets = [float(b) for b in exp.get("budgets") or []]
+    for entry in exp.get("budget_models") or []:
+        if not any(
+            math.isclose(float(entry["budget"]), b, rel_tol=1e-9) for b in budgets
+        ):
+            raise ValueError(
+                f"budget_models: budget {entry['budget']:g} is not one of budgets "
+                f"{[f'{b:g}' for b in budgets]}: add it to budgets or drop the entry"
+            )
+        extra = [m for m in entry["models"] if m not in exp["models"]]
+        if extra:
+            raise ValueError(
+                f"budget_models: models {extra} at budget {entry['budget']:g} are not in the "
+                f"experiment's models: add them to `models` (the ladder it trains)"
+            )
+
+
 def experiment_runs(experiment):
     """All runs of a training experiment as {run_id: spec}; spec has model, fraction, seed, budget.
 
     Run ids: `{model}_f{fraction}_s{seed}`, or `{model}_C{budget}_f{fraction}_s{seed}` for
-    experiments with FLOP budgets (tokens = budget / (6 N), see scalinglab.counting).
+    experiments with FLOP budgets (tokens = budget / (6 N), see scalinglab.counting); at each
+    budget only the models `budget_models` names for it, when it names any.
     """
     exp = config["experiments"][experiment]
     runs = {}
@@ -99,6 +133,8 @@ def experiment_runs(experiment):
         for fraction in exp["fractions"]:
             for seed in exp["seeds"]:
                 for budget in budgets:
+                    if model not in budget_models(experiment, budget):
+                        continue
                     parts = [model]
                     if budget is not None:
                         parts.append(f"C{budget_label(budget)}")

@@ -14,6 +14,7 @@ for _experiment in config["experiments"]:
             max(1, int(_settings.get("resources", {}).get("gpus", 0))),
             _where,
         )
+        check_budget_models(_experiment)
         for _model in config["experiments"][_experiment]["models"]:
             GPTConfig(
                 **model_shape(_model, config["models"]),

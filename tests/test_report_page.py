@@ -195,15 +195,16 @@ def test_figures_are_shown_at_one_scale(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from scalinglab.report.page import FIGURE_CSS_PX_PER_INCH, figure_css_width
+    from scalinglab.report.page import FIGURE_CSS_PX_PER_INCH, FIGURE_MIN_CSS_WIDTH, figure_css_width
 
     widths = {}
-    for inches in (4.0, 12.0):
+    for inches in (4.0, 8.0, 12.0):
         fig = plt.figure(figsize=(inches, 3))
         fig.savefig(tmp_path / f"w{inches:g}.png", dpi=150)
         plt.close(fig)
         widths[inches] = figure_css_width(tmp_path / f"w{inches:g}.png")
-    assert widths[4.0] == 4 * FIGURE_CSS_PX_PER_INCH
+    assert widths[4.0] == FIGURE_MIN_CSS_WIDTH  # never narrower than the legible minimum
+    assert widths[8.0] == 8 * FIGURE_CSS_PX_PER_INCH > FIGURE_MIN_CSS_WIDTH
     assert widths[12.0] == 12 * FIGURE_CSS_PX_PER_INCH
     (tmp_path / "f.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     assert figure_css_width(tmp_path / "f.svg") is None

@@ -106,12 +106,14 @@ def data_uri(path: str | Path) -> str:
 # CSS pixels per inch of the drawn figure: every figure is shown at the same scale, so a one-panel
 # figure is not blown up to the column's width (and its fonts with it) while a three-panel row
 # shrinks to fit; wider figures are capped at the column by `max-width: 100%` in the stylesheet.
+# None is shown narrower than FIGURE_MIN_CSS_WIDTH (a one-panel figure stays legible on screen).
 FIGURE_CSS_PX_PER_INCH = 100
+FIGURE_MIN_CSS_WIDTH = 640
 
 
 def figure_css_width(path: str | Path) -> int | None:
-    """The width at which to show a raster figure (pixels / its dpi x FIGURE_CSS_PX_PER_INCH);
-    None for SVG or an image without a stated dpi."""
+    """The width at which to show a raster figure: pixels / its dpi x FIGURE_CSS_PX_PER_INCH, at
+    least FIGURE_MIN_CSS_WIDTH; None for SVG or an image without a stated dpi."""
     if Path(path).suffix.lower() == ".svg":
         return None
     from PIL import Image
@@ -120,7 +122,7 @@ def figure_css_width(path: str | Path) -> int | None:
         dpi = im.info.get("dpi")
         if not dpi or not dpi[0]:
             return None
-        return round(im.size[0] / float(dpi[0]) * FIGURE_CSS_PX_PER_INCH)
+        return max(FIGURE_MIN_CSS_WIDTH, round(im.size[0] / float(dpi[0]) * FIGURE_CSS_PX_PER_INCH))
 
 
 def _format_cell(v) -> str:

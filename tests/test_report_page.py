@@ -189,46 +189,20 @@ def test_only_this_workflows_benchmarks_count(tmp_path, monkeypatch):
 
 def test_figures_are_shown_at_one_scale(tmp_path):
     """A one-panel figure is not blown up to the column's width: every raster figure is shown at
-    FIGURE_CSS_PX_PER_INCH of its drawn width (wider ones are then capped by the stylesheet)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    FIGURE_CSS_PX_PER_INCH of its drawn width (wider ones are then capped by the stylesheet), never
+    under FIGURE_MIN_CSS_WIDTH."""
+    from PIL import Image
 
     from scalinglab.report.page import FIGURE_CSS_PX_PER_INCH, FIGURE_MIN_CSS_WIDTH, figure_css_width
 
     widths = {}
-    for inches in (4.0, 8.0, 12.0):
-        fig = plt.figure(figsize=(inches, 3))
-        fig.savefig(tmp_path / f"w{inches:g}.png", dpi=150)
-        plt.close(fig)
-        widths[inches] = figure_css_width(tmp_path / f"w{inches:g}.png")
-    assert widths[4.0] == FIGURE_MIN_CSS_WIDTH  # never narrower than the legible minimum
-    assert widths[8.0] == 8 * FIGURE_CSS_PX_PER_INCH > FIGURE_MIN_CSS_WIDTH
-    assert widths[12.0] == 12 * FIGURE_CSS_PX_PER_INCH
+    for inches in (4, 8, 12):  # PNGs of a known drawn width, as savefig writes them at 150 dpi
+        Image.new("RGB", (inches * 150, 300)).save(tmp_path / f"w{inches}.png", dpi=(150, 150))
+        widths[inches] = figure_css_width(tmp_path / f"w{inches}.png")
+    assert widths[4] == FIGURE_MIN_CSS_WIDTH  # never narrower than the legible minimum
+    assert widths[8] == 8 * FIGURE_CSS_PX_PER_INCH > FIGURE_MIN_CSS_WIDTH
+    assert widths[12] == 12 * FIGURE_CSS_PX_PER_INCH
+    Image.new("RGB", (600, 300)).save(tmp_path / "nodpi.png")
+    assert figure_css_width(tmp_path / "nodpi.png") is None
     (tmp_path / "f.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     assert figure_css_width(tmp_path / "f.svg") is None
-
-
-def test_a_runs_tables_analyses_record_is_in_the_header(tmp_path, monkeypatch):
-    """With fits.runs.source: table the header names the table and, per analysis, ran or skipped
-    and why (rule fits_runs_table_analyses' CSV)."""
-    from scalinglab.report.stages import report_reading_page
-
-    monkeypatch.chdir(tmp_path)
-    pd.DataFrame([dict(analysis="Approach 3", status="ran", reason="12 single-epoch runs at 4 sizes"),
-                  dict(analysis="Approach 2", status="skipped",
-                       reason="no budget column: runs are not grouped on nominal FLOP budgets")]
-                 ).to_csv("record.csv", index=False)
-    methods = {k: "?" for k in ("flops_convention", "fit_params", "fit_loss", "huber_delta",
-                                "bootstrap_samples", "interval_level", "approach1_grid", "quanta_level")}
-    common = dict(files=[], captions=[], verdicts=[], templates=[], entries=[], config={}, configfiles=[],
-                  data_source="synthetic", benchmarks="results/benchmarks", methods=methods,
-                  benchmark_patterns=[])
-    text = " ".join(report_reading_page(page="with.html", runs_table="my_runs.csv",
-                                        runs_table_analyses=["record.csv"], **common).read_text().split())
-    assert "read from the runs table <code>my_runs.csv</code>" in text
-    assert "<strong>Approach 2</strong>: skipped &mdash; no budget column" in text
-    assert "<strong>Approach 3</strong>: ran &mdash; 12 single-epoch runs at 4 sizes" in text
-    plain = report_reading_page(page="without.html", **common).read_text()
-    assert "read from the runs table" not in plain

@@ -111,40 +111,37 @@ def _kaplan_fig1_reducible(fit: dict, curves: pd.DataFrame):
     ax_c.set(xlabel="compute C (PF-days)", ylabel=ylabel)
     title(ax_c, "L(C_min)", "alpha_C")
 
-    ld = fit["L_D"]
-    D, RD = np.asarray(ld["D"]), np.asarray(ld["L"]) - E
-    Dg = np.geomspace(D.min() / 1.5, D.max() * 1.5, 100)
-    N_max = float(np.max(fit["L_N"]["N"]))
-    ax_d.plot(D, RD, "o", color=PALETTE[0], label="largest model, early-stopped")
-    if "D" in laws:
-        ax_d.plot(Dg, power_law_loss(Dg, laws["D"]) - E, color=PALETTE[1], ls="--",
-                  label=f"power law: $\\alpha_D$={laws['D'].alpha:.3f}")
-    if joint is not None:
-        ax_d.plot(Dg, kaplan_joint_loss(N_max, Dg, joint) - E, color=PALETTE[2], ls="-.",
-                  label=f"Eq. 1.5 at N = {N_max:,.0f}: $\\alpha_D$={joint.alpha_D:.3f}")
-    theory_line(ax_d, D, RD, "alpha_D")
-    ax_d.set(xlabel="dataset size D (tokens)", ylabel=ylabel)
-    title(ax_d, "L(D)", "alpha_D")
+    def size_panel(ax, x, key, point_label, joint_curve, joint_at):
+        """L(D) or L(N) - E_floor: the points, their power law, Eq. 1.5 at the other variable's
+        largest value, the theory slope. Returns the grid the curves were drawn on."""
+        x, R = np.asarray(x), np.asarray(fit[f"L_{key}"]["L"]) - E
+        grid = np.geomspace(x.min() / 1.5, x.max() * 1.5, 100)
+        sym = f"$\\alpha_{key}$"
+        ax.plot(x, R, "o", color=PALETTE[0], label=point_label)
+        if key in laws:
+            ax.plot(grid, power_law_loss(grid, laws[key]) - E, color=PALETTE[1], ls="--",
+                    label=f"power law: {sym}={laws[key].alpha:.3f}")
+        if joint is not None:
+            ax.plot(grid, joint_curve(grid) - E, color=PALETTE[2], ls="-.",
+                    label=f"Eq. 1.5 at {joint_at}: {sym}={getattr(joint, f'alpha_{key}'):.3f}")
+        theory_line(ax, x, R, f"alpha_{key}")
+        title(ax, f"L({key})", f"alpha_{key}")
+        return grid
 
-    ln = fit["L_N"]
-    N, RN = np.asarray(ln["N"]), np.asarray(ln["L"]) - E
-    Ng = np.geomspace(N.min() / 1.5, N.max() * 1.5, 100)
+    N_max = float(np.max(fit["L_N"]["N"]))
     D_full = float(np.max(fit["joint"]["D"]))
-    ax_n.plot(N, RN, "o", color=PALETTE[0], label="most data, final loss")
-    if "N" in laws:
-        ax_n.plot(Ng, power_law_loss(Ng, laws["N"]) - E, color=PALETTE[1], ls="--",
-                  label=f"power law: $\\alpha_N$={laws['N'].alpha:.3f}")
-    if joint is not None:
-        ax_n.plot(Ng, kaplan_joint_loss(Ng, D_full, joint) - E, color=PALETTE[2], ls="-.",
-                  label=f"Eq. 1.5 at D = {compact_number(D_full)}: $\\alpha_N$={joint.alpha_N:.3f}")
+    size_panel(ax_d, fit["L_D"]["D"], "D", "largest model, early-stopped",
+               lambda D: kaplan_joint_loss(N_max, D, joint), f"N = {N_max:,.0f}")
+    ax_d.set(xlabel="dataset size D (tokens)", ylabel=ylabel)
+    ln = fit["L_N"]
+    Ng = size_panel(ax_n, ln["N"], "N", "most data, final loss",
+                    lambda N: kaplan_joint_loss(N, D_full, joint), f"D = {compact_number(D_full)}")
     with_E = ln["laws"].get("with E")
     if with_E is not None:
         law = _law(PowerLaw, with_E)
         ax_n.plot(Ng, power_law_loss(Ng, law) - E, color=PALETTE[3], ls=(0, (5, 2, 1, 2)), lw=1.0,
                   label=f"fitted E = {law.E:.3f}: $\\alpha_N$={law.alpha:.3f}")
-    theory_line(ax_n, N, RN, "alpha_N")
     ax_n.set(xlabel="non-embedding parameters N", ylabel=ylabel)
-    title(ax_n, "L(N)", "alpha_N")
     for ax in (ax_c, ax_d, ax_n):
         loglog(ax)
     legend_below(ax_c, handles=size_handles(full["N"]) + ax_c.get_legend_handles_labels()[0],
